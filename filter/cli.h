@@ -1,0 +1,45 @@
+/*
+ * Shared by the weir subcommands (private to the executable): exit codes, the -X property
+ * split, rules loading, and the signal flag.
+ */
+#ifndef WEIR_CLI_H
+#define WEIR_CLI_H
+
+#include <signal.h>
+#include <stddef.h>
+
+#include "weir/engine.h"
+
+/* Like grep: 0 ok/nothing found, 1 something found or a runtime failure, 2 usage or config. */
+enum { WEIR_EXIT_OK = 0, WEIR_EXIT_FAIL = 1, WEIR_EXIT_USAGE = 2 };
+
+typedef struct {
+    const char **v;
+    size_t n, cap;
+} strvec;
+
+int strvec_push(strvec *sv, const char *s);
+void strvec_free(strvec *sv);
+
+/*
+ * -X key=value goes to both clients; -X consumer.key=value / -X producer.key=value to one.
+ * Returns -1 with err if kv has no '='.
+ */
+int cli_split_kafka_prop(const char *kv, strvec *consumer, strvec *producer, char *err,
+                         size_t errlen);
+
+/* Loads every path (file or directory) and compiles one engine; NULL with err on failure. */
+weir_engine *cli_load_engine(const char *const *paths, size_t n, char *err, size_t errlen);
+
+/* The rule pack directory used when no --rules is given: $WEIR_PATTERNS, else the build's. */
+const char *cli_default_patterns(void);
+
+/* SIGINT/SIGTERM set cli_stop; a second signal exits at once (the user means it). */
+extern volatile sig_atomic_t cli_stop;
+void cli_install_signals(void);
+
+int cmd_run(int argc, char **argv);
+int cmd_demo(int argc, char **argv);
+int cmd_alerts(int argc, char **argv);
+
+#endif

@@ -1,0 +1,59 @@
+/*
+ * weir: the command-line entry point. Only dispatch lives here; each subcommand owns its file.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <hs/hs.h>
+#include <librdkafka/rdkafka.h>
+
+#include "cli.h"
+
+static void usage(FILE *fp)
+{
+    fprintf(fp,
+            "weir %s: filter web and mail logs flowing through Kafka with Hyperscan, publish the "
+            "attacks.\n"
+            "\n"
+            "Usage: weir COMMAND [OPTIONS]\n"
+            "\n"
+            "Commands:\n"
+            "  run       consume events from Kafka, scan them, produce msgpack alerts\n"
+            "  demo      run the whole pipeline on an embedded broker with sample Exchange "
+            "traffic\n"
+            "  alerts    print the alerts on an alerts topic as JSON lines\n"
+            "\n"
+            "Options:\n"
+            "  -h, --help     this help; 'weir COMMAND --help' describes a command\n"
+            "  -V, --version  versions of weir, librdkafka and Hyperscan\n"
+            "\n"
+            "Exit status: 0 success, 1 runtime failure, 2 usage, configuration or connection "
+            "error.\n",
+            WEIR_VERSION);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return WEIR_EXIT_USAGE;
+    }
+    const char *cmd = argv[1];
+    if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help") || !strcmp(cmd, "help")) {
+        usage(stdout);
+        return WEIR_EXIT_OK;
+    }
+    if (!strcmp(cmd, "-V") || !strcmp(cmd, "--version")) {
+        printf("weir %s (librdkafka %s, hyperscan %s)\n", WEIR_VERSION, rd_kafka_version_str(),
+               hs_version());
+        return WEIR_EXIT_OK;
+    }
+    if (!strcmp(cmd, "run"))
+        return cmd_run(argc - 1, argv + 1);
+    if (!strcmp(cmd, "demo"))
+        return cmd_demo(argc - 1, argv + 1);
+    if (!strcmp(cmd, "alerts"))
+        return cmd_alerts(argc - 1, argv + 1);
+    fprintf(stderr, "weir: unknown command '%s' (try 'weir --help')\n", cmd);
+    return WEIR_EXIT_USAGE;
+}

@@ -1,0 +1,37 @@
+/*
+ * The alert: what weir publishes for every event that matched, as a msgpack map with
+ * ECS-style keys (documented in docs/alerts.md):
+ *
+ *   "@timestamp"         str  event time (Kafka message timestamp, else now), RFC 3339 UTC, ms
+ *   "event.original"     bin  the raw event bytes, exactly as consumed
+ *   "rules"              array of maps {"id","title","level","tags"}
+ *   "kafka"              map {"topic","partition","offset"} (for weir scan: "log.file.*" instead)
+ *   "weir.rules_version" str  hash of the rule set that produced the alert
+ */
+#ifndef WEIR_ALERT_H
+#define WEIR_ALERT_H
+
+#include <msgpack.h>
+#include <stdint.h>
+
+#include "weir/engine.h"
+
+typedef struct weir_alert_src {
+    const char *topic;
+    int32_t partition;
+    int64_t offset;
+    int64_t ts_ms; /* < 0: unknown, use the current time */
+} weir_alert_src;
+
+/*
+ * Encodes one alert into sb, which is cleared first and reused across calls (it only grows, so
+ * steady state allocates nothing). Returns 0, or -1 if the buffer could not grow.
+ */
+int weir_alert_encode(msgpack_sbuffer *sb, const weir_ruleset *rs, const char *rules_version,
+                      const weir_hits *hits, const void *raw, size_t rawlen,
+                      const weir_alert_src *src);
+
+/* Formats ms since the epoch as 2021-03-03T06:49:42.162Z into buf (>= 32 bytes). */
+void weir_alert_format_time(int64_t ts_ms, char *buf, size_t buflen);
+
+#endif

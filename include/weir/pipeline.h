@@ -1,0 +1,55 @@
+/*
+ * The streaming pipeline behind `weir run` and `weir demo`: consume events from Kafka in a
+ * consumer group, scan each one, produce one alert per matching event, and commit offsets only
+ * once every alert up to them has been acknowledged by the broker (at-least-once).
+ */
+#ifndef WEIR_PIPELINE_H
+#define WEIR_PIPELINE_H
+
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "weir/engine.h"
+
+typedef struct weir_pipeline_opts {
+    const char *brokers;
+    const char *group;
+    const char *const *topics;
+    size_t ntopics;
+    const char *alerts_topic;
+    const char *const *consumer_props; /* "key=value", applied after weir's defaults */
+    size_t nconsumer_props;
+    const char *const *producer_props;
+    size_t nproducer_props;
+    int exit_eof;           /* stop once every assigned partition is drained */
+    size_t batch_max;       /* commit after this many events ... */
+    int batch_ms;           /* ... or this many milliseconds, whichever comes first */
+    int connect_timeout_ms; /* startup: fail if the brokers do not answer within this */
+    volatile sig_atomic_t *stop; /* set by a signal handler: finish the batch, commit, leave */
+} weir_pipeline_opts;
+
+typedef struct weir_pipeline_stats {
+    uint64_t consumed;       /* events read from the input topics */
+    uint64_t bytes;
+    uint64_t matched;        /* events with at least one rule hit = alerts produced */
+    uint64_t alerts_acked;   /* alerts the broker acknowledged */
+    uint64_t alerts_failed;  /* alerts the broker refused (fatal) */
+    uint64_t commits;        /* successful offset commits */
+    uint64_t commit_errors;  /* failed commits (events will be re-read: duplicates, not loss) */
+    uint64_t consume_errors; /* error events from the consumer */
+    double elapsed_s;        /* from the first event to the end */
+} weir_pipeline_stats;
+
+typedef enum {
+    WEIR_PIPE_OK = 0,       /* stopped on request or drained */
+    WEIR_PIPE_RUNTIME = 1,  /* failed while running (alert delivery, fatal Kafka error) */
+    WEIR_PIPE_STARTUP = 2,  /* bad configuration or unreachable brokers */
+} weir_pipe_status;
+
+void weir_pipeline_opts_init(weir_pipeline_opts *o);
+
+weir_pipe_status weir_pipeline_run(const weir_pipeline_opts *o, const weir_engine *eng,
+                                   weir_pipeline_stats *st, char *err, size_t errlen);
+
+#endif
