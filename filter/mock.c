@@ -70,3 +70,8 @@ void weir_mock_stop(weir_mock *m)
     free(m->bootstraps);
     free(m);
 }
+
+rd_kafka_mock_cluster_t *weir_mock_cluster(weir_mock *m)
+{
+    return m->mc;
+}

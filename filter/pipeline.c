@@ -342,8 +342,6 @@ static int check_consumer_props(const weir_pipeline_opts *o, char *err, size_t e
 static rd_kafka_t *make_consumer(pipeline *p, char *err, size_t errlen)
 {
     char rerr[512];
-    if (check_consumer_props(p->o, err, errlen) != 0)
-        return NULL;
     rd_kafka_conf_t *c = weir_kconf_new(p->o->brokers, err, errlen);
     if (!c)
         return NULL;
@@ -430,6 +428,8 @@ weir_pipe_status weir_pipeline_run(const weir_pipeline_opts *o, const weir_engin
         snprintf(err, errlen, "no input topic given");
         goto out;
     }
+    if (check_consumer_props(o, err, errlen) != 0) /* before any connection: fail fast */
+        goto out;
     if (!(p.scanner = weir_scanner_new(eng, err, errlen)))
         goto out;
     if (!(p.producer = make_producer(&p, err, errlen)))

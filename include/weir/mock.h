@@ -15,4 +15,7 @@ int weir_mock_create_topic(weir_mock *m, const char *topic, int partitions, char
                            size_t errlen);
 void weir_mock_stop(weir_mock *m);
 
+/* The underlying librdkafka mock cluster, for tests that inject broker errors. */
+struct rd_kafka_mock_cluster_s *weir_mock_cluster(weir_mock *m);
+
 #endif

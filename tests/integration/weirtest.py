@@ -1,0 +1,126 @@
+"""Helpers for weir's integration tests: a real Kafka broker started with scripts/kafka, a
+producer that records where each event landed, and readers for alerts and committed offsets.
+
+Only Debian packages are used (python3-confluent-kafka, python3-msgpack), so the tests decode
+weir's alerts with a msgpack library that weir itself does not use.
+"""
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+from confluent_kafka import Consumer, Producer, TopicPartition, KafkaError
+from confluent_kafka.admin import AdminClient, NewTopic
+import msgpack
+
+ROOT = os.environ.get("WEIR_SOURCE_ROOT") or os.path.abspath(
+    os.path.join(os.path.dirname(__file__), "..", ".."))
+WEIR = os.environ.get("WEIR_BIN") or os.path.join(ROOT, "build", "filter", "weir")
+PATTERNS = os.path.join(ROOT, "patterns")
+ALERT_KEYS = {"@timestamp", "event.original", "rules", "kafka", "weir.rules_version"}
+
+
+def log(*a):
+    print(*a, file=sys.stderr, flush=True)
+
+
+class Broker:
+    """A single-node KRaft broker in its own temp dir, stopped on exit (even on failure)."""
+
+    def __enter__(self):
+        self.dir = tempfile.mkdtemp(prefix="weir-kafka-")
+        t0 = time.time()
+        out = subprocess.run([os.path.join(ROOT, "scripts", "kafka"), "start", "--dir", self.dir],
+                             check=True, stdout=subprocess.PIPE, text=True, timeout=300)
+        self.bootstrap = out.stdout.strip().splitlines()[-1]
+        log(f"broker up on {self.bootstrap} in {time.time() - t0:.1f} s")
+        return self
+
+    def __exit__(self, *exc):
+        subprocess.run([os.path.join(ROOT, "scripts", "kafka"), "stop", "--dir", self.dir],
+                       check=False, timeout=120)
+
+    def create_topics(self, **topics):
+        admin = AdminClient({"bootstrap.servers": self.bootstrap})
+        fs = admin.create_topics([NewTopic(t, num_partitions=p, replication_factor=1)
+                                  for t, p in topics.items()])
+        for f in fs.values():
+            f.result(timeout=60)
+
+
+def produce(bootstrap, topic, events, partitions):
+    """Produces events (bytes) round-robin over partitions; returns [(partition, offset)] in
+    input order, from the broker's delivery reports."""
+    where = [None] * len(events)
+    errors = []
+
+    def dr(err, msg, i):
+        if err:
+            errors.append(err)
+        else:
+            where[i] = (msg.partition(), msg.offset())
+
+    p = Producer({"bootstrap.servers": bootstrap, "enable.idempotence": True, "linger.ms": 20})
+    for i, ev in enumerate(events):
+        while True:
+            try:
+                p.produce(topic, ev, partition=i % partitions,
+                          on_delivery=lambda err, msg, i=i: dr(err, msg, i))
+                break
+            except BufferError:
+                p.poll(0.1)
+        p.poll(0)
+    assert p.flush(60) == 0, "producer could not flush"
+    assert not errors, errors
+    return where
+
+
+def read_all(bootstrap, topic, read_committed=False, timeout=60):
+    """Every message on topic, as (partition, offset, value), read to the end of each
+    partition."""
+    c = Consumer({"bootstrap.servers": bootstrap, "group.id": "weir-test-reader",
+                  "enable.auto.commit": False, "enable.partition.eof": True,
+                  "isolation.level": "read_committed" if read_committed else "read_uncommitted"})
+    md = c.list_topics(topic, timeout=30)
+    parts = list(md.topics[topic].partitions)
+    c.assign([TopicPartition(topic, p, 0) for p in parts])
+    at_eof, out = set(), []
+    deadline = time.time() + timeout
+    while len(at_eof) < len(parts):
+        assert time.time() < deadline, f"timed out reading {topic}"
+        m = c.poll(0.5)
+        if m is None:
+            continue
+        if m.error():
+            if m.error().code() == KafkaError._PARTITION_EOF:
+                at_eof.add(m.partition())
+                continue
+            raise RuntimeError(m.error())
+        at_eof.discard(m.partition())
+        out.append((m.partition(), m.offset(), m.value()))
+    c.close()
+    return out
+
+
+def committed(bootstrap, group, topic, partitions):
+    c = Consumer({"bootstrap.servers": bootstrap, "group.id": group,
+                  "enable.auto.commit": False})
+    tps = c.committed([TopicPartition(topic, p) for p in range(partitions)], timeout=30)
+    c.close()
+    return {tp.partition: tp.offset for tp in tps}
+
+
+def end_offsets(bootstrap, topic, partitions):
+    c = Consumer({"bootstrap.servers": bootstrap, "group.id": "weir-test-wm"})
+    out = {p: c.get_watermark_offsets(TopicPartition(topic, p), timeout=30)[1]
+           for p in range(partitions)}
+    c.close()
+    return out
+
+
+def decode_alert(value):
+    """Decodes one alert with python-msgpack (raw=False: str stays str, bin becomes bytes)."""
+    a = msgpack.unpackb(value, raw=False)
+    assert isinstance(a, dict), type(a)
+    return a
