@@ -8,7 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "weir/rules.h"
+#include "weir/sigma.h"
 
 #ifndef WEIR_PATTERNS_DIR
 #define WEIR_PATTERNS_DIR "patterns"
@@ -69,24 +69,38 @@ int cli_split_kafka_prop(const char *kv, strvec *consumer, strvec *producer, cha
     return 0;
 }
 
-weir_engine *cli_load_engine(const char *const *paths, size_t n, char *err, size_t errlen)
+weir_engine *cli_load_engine(const char *const *paths, size_t n, const char *prog, int strict,
+                             char *err, size_t errlen)
 {
-    weir_ruleset *rs = weir_ruleset_new();
+    sigma_ruleset *set = sigma_ruleset_new();
     weir_engine *e = NULL;
-    if (!rs) {
+    weir_build_report rep = {0};
+    if (!set) {
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
     for (size_t i = 0; i < n; i++) {
-        if (weir_rules_load_path(rs, paths[i], err, errlen) != 0) {
-            weir_ruleset_destroy(rs);
-            return NULL;
-        }
+        if (sigma_load_path(set, paths[i], err, errlen) < 0)
+            goto out;
     }
-    if (weir_engine_new(&e, rs, err, errlen) != 0) {
-        weir_ruleset_destroy(rs);
-        return NULL;
+    if (set->nentries == 0) {
+        snprintf(err, errlen, "no Sigma rules (*.yml, *.yaml) found in %s%s", paths[0],
+                 n > 1 ? " and the other --rules paths" : "");
+        goto out;
     }
+    int built = weir_engine_build(&e, set, &rep, err, errlen) == 0;
+    for (size_t i = 0; i < rep.nrejected; i++)
+        fprintf(stderr, "%s: %s\n", prog, rep.rejected[i].message);
+    if (built && strict && rep.nrejected) {
+        /* a partial rule set running unnoticed is worse than not starting */
+        snprintf(err, errlen, "%zu of %zu rules rejected (listed above); fix or remove them",
+                 rep.nrejected, rep.nrules);
+        weir_engine_destroy(e);
+        e = NULL;
+    }
+out:
+    weir_build_report_free(&rep);
+    sigma_ruleset_destroy(set);
     return e;
 }
 

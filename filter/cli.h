@@ -28,8 +28,13 @@ void strvec_free(strvec *sv);
 int cli_split_kafka_prop(const char *kv, strvec *consumer, strvec *producer, char *err,
                          size_t errlen);
 
-/* Loads every path (file or directory) and compiles one engine; NULL with err on failure. */
-weir_engine *cli_load_engine(const char *const *paths, size_t n, char *err, size_t errlen);
+/*
+ * Loads every path (a Sigma file, or a directory of them) and compiles one engine. Each rejected
+ * rule is printed on stderr as "PROG: FILE:LINE: rule ID: reason". With strict, any rejection
+ * fails the load (weir run refuses to start on a partial rule set). NULL with err on failure.
+ */
+weir_engine *cli_load_engine(const char *const *paths, size_t n, const char *prog, int strict,
+                             char *err, size_t errlen);
 
 /* The rule pack directory used when no --rules is given: $WEIR_PATTERNS, else the build's. */
 const char *cli_default_patterns(void);
@@ -41,5 +46,6 @@ void cli_install_signals(void);
 int cmd_run(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
 int cmd_alerts(int argc, char **argv);
+int cmd_scan(int argc, char **argv);
 
 #endif

@@ -33,7 +33,7 @@ static void demo_usage(FILE *fp)
             "Options:\n"
             "  -n, --events N       events to produce (default: 20000)\n"
             "  -p, --partitions N   partitions of the events topic (default: 3)\n"
-            "  -r, --rules PATH     rules file or directory (repeatable; default: %s)\n"
+            "  -r, --rules PATH     Sigma rule file or directory (repeatable; default: %s)\n"
             "  -h, --help           this help\n"
             "\n"
             "Exit status: 0 when every alert weir produced was read back, 1 otherwise, 2 on a\n"
@@ -127,7 +127,7 @@ int cmd_demo(int argc, char **argv)
     wlog_setup(WLOG_WARN, WLOG_TEXT);
     if (rules.n == 0)
         strvec_push(&rules, cli_default_patterns());
-    if (!(eng = cli_load_engine(rules.v, rules.n, err, sizeof(err)))) {
+    if (!(eng = cli_load_engine(rules.v, rules.n, "weir demo", 1, err, sizeof(err)))) {
         fprintf(stderr, "weir demo: %s\n", err);
         goto out;
     }
@@ -141,7 +141,7 @@ int cmd_demo(int argc, char **argv)
     const char *brokers = weir_mock_bootstraps(mock);
     printf("weir demo: embedded Kafka (librdkafka mock cluster) on %s\n", brokers);
     printf("weir demo: %zu rules compiled into one Hyperscan database (%zu bytes, %.1f ms)\n",
-           weir_engine_rules(eng)->nrules, weir_engine_db_bytes(eng),
+           weir_engine_nrules(eng), weir_engine_db_bytes(eng),
            weir_engine_compile_ms(eng));
 
     size_t planted;

@@ -26,8 +26,13 @@ static void run_usage(FILE *fp)
             "  -b, --brokers LIST      bootstrap servers; 'embedded' starts an in-process mock\n"
             "                          cluster and logs its address\n"
             "  -t, --topic TOPIC       input topic (repeatable)\n"
-            "  -r, --rules PATH        rules file or directory of *.rules (repeatable;\n"
-            "                          default: %s)\n"
+            "  -r, --rules PATH        Sigma rule file, or directory searched recursively for\n"
+            "                          *.yml/*.yaml (repeatable; default: %s)\n"
+            "  -f, --format F          log format of the input: auto (default), iis, httpproxy,\n"
+            "                          ecp, oab, rpshttp, smtpreceive, msgtrack, syslog,\n"
+            "                          combined, json\n"
+            "      --max-event BYTES   bytes of an event that are parsed (default: 65536); the\n"
+            "                          whole event is still scanned by keyword rules\n"
             "  -g, --group ID          consumer group id (default: weir)\n"
             "  -a, --alerts-topic T    topic to produce alerts to (default: weir-alerts)\n"
             "  -X KEY=VALUE            librdkafka property for both clients; prefix KEY with\n"
@@ -47,7 +52,14 @@ static void run_usage(FILE *fp)
             cli_default_patterns());
 }
 
-enum { OPT_BATCH = 256, OPT_BATCH_MS, OPT_CONNECT_TIMEOUT, OPT_LOG_LEVEL, OPT_LOG_FORMAT };
+enum {
+    OPT_BATCH = 256,
+    OPT_BATCH_MS,
+    OPT_CONNECT_TIMEOUT,
+    OPT_LOG_LEVEL,
+    OPT_LOG_FORMAT,
+    OPT_MAX_EVENT,
+};
 
 static int parse_num(const char *opt, const char *s, long min, long max, long *out)
 {
@@ -68,6 +80,8 @@ int cmd_run(int argc, char **argv)
         {"brokers", required_argument, 0, 'b'},
         {"topic", required_argument, 0, 't'},
         {"rules", required_argument, 0, 'r'},
+        {"format", required_argument, 0, 'f'},
+        {"max-event", required_argument, 0, OPT_MAX_EVENT},
         {"group", required_argument, 0, 'g'},
         {"alerts-topic", required_argument, 0, 'a'},
         {"exit-eof", no_argument, 0, 'e'},
@@ -91,7 +105,7 @@ int cmd_run(int argc, char **argv)
     weir_mock *mock = NULL;
 
     optind = 1;
-    while ((c = getopt_long(argc, argv, "b:t:r:g:a:X:eh", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "b:t:r:f:g:a:X:eh", longopts, NULL)) != -1) {
         switch (c) {
         case 'b':
             o.brokers = optarg;
@@ -101,6 +115,19 @@ int cmd_run(int argc, char **argv)
             break;
         case 'r':
             strvec_push(&rules, optarg);
+            break;
+        case 'f':
+            if (weir_format_parse(optarg, &o.format) != 0) {
+                fprintf(stderr, "weir run: --format '%s': expected auto, iis, httpproxy, ecp, oab, "
+                                "rpshttp, smtpreceive, msgtrack, syslog, combined or json\n",
+                        optarg);
+                goto out;
+            }
+            break;
+        case OPT_MAX_EVENT:
+            if (parse_num("--max-event", optarg, 256, 256L * 1024 * 1024, &v) != 0)
+                goto out;
+            o.max_event = (size_t)v;
             break;
         case 'g':
             o.group = optarg;
@@ -167,12 +194,12 @@ int cmd_run(int argc, char **argv)
     wlog_setup(lvl, fmt);
     if (rules.n == 0)
         strvec_push(&rules, cli_default_patterns());
-    if (!(eng = cli_load_engine(rules.v, rules.n, err, sizeof(err)))) {
+    if (!(eng = cli_load_engine(rules.v, rules.n, "weir run", 1, err, sizeof(err)))) {
         fprintf(stderr, "weir run: %s\n", err);
         goto out;
     }
     char nr[32], db[32];
-    snprintf(nr, sizeof(nr), "%zu", weir_engine_rules(eng)->nrules);
+    snprintf(nr, sizeof(nr), "%zu", weir_engine_nrules(eng));
     snprintf(db, sizeof(db), "%zu", weir_engine_db_bytes(eng));
     wlog(WLOG_INFO, "rules compiled", "rules", nr, "db_bytes", db, "rules_version",
          weir_engine_rules_hash(eng), NULL);
@@ -203,9 +230,11 @@ int cmd_run(int argc, char **argv)
     snprintf(ack, sizeof(ack), "%" PRIu64, st.alerts_acked);
     snprintf(rate, sizeof(rate), "%.0f", st.elapsed_s > 0 ? (double)st.consumed / st.elapsed_s : 0);
     snprintf(el, sizeof(el), "%.3f", st.elapsed_s);
+    char mal[32];
+    snprintf(mal, sizeof(mal), "%" PRIu64, st.malformed);
     if (ps == WEIR_PIPE_OK) {
-        wlog(WLOG_INFO, "stopped", "events", ev, "alerts", al, "alerts_acked", ack,
-             "events_per_s", rate, "elapsed_s", el, NULL);
+        wlog(WLOG_INFO, "stopped", "events", ev, "alerts", al, "alerts_acked", ack, "malformed",
+             mal, "events_per_s", rate, "elapsed_s", el, NULL);
         rc = WEIR_EXIT_OK;
     } else {
         /* startup errors are for the person at the terminal; runtime ones go to the log */

@@ -1,16 +1,25 @@
 /*
- * Engine: compile a rule set into one Hyperscan block-mode database; scan events with a
- * per-thread scanner.
+ * Engine: Sigma rule trees → atoms → per-field Hyperscan databases + per-rule programs.
  *
- * Why one database for all rules: Hyperscan's cost is roughly one pass over the input whatever
- * the number of patterns, which is the whole point of weir (a per-rule engine slows down
- * linearly with the rule count).
+ * Build:
+ *   1. Each rule's condition is flattened into a postfix program over atoms (AND/OR/NOT with
+ *      child counts), so evaluation is a loop over a small array, no recursion, no allocation.
+ *   2. Atoms are deduplicated: the same test on the same field, written in many rules, is one
+ *      Hyperscan expression whose match lights every rule that uses it.
+ *   3. Hyperscan atoms are grouped by field into one block-mode database per field, plus one
+ *      database of keyword atoms for the raw event. A field value is its own buffer, so `^`/`$`
+ *      anchors mean "start/end of the value" and a value can never match across two fields.
  *
- * Why block mode and one hs_scan per event: vectored mode matches across the pieces as if they
- * were one buffer, so a pattern could straddle two events.
+ * Why per-field databases rather than one per log source: rules are scoped to log sources at
+ * evaluation time (a rule only fires on formats its logsource names), so one set of databases
+ * serves every format and each database is compiled once, however many formats share a field.
+ *
+ * Scan: parse → hs_scan each field value that has a database → evaluate the rules whose atoms
+ * matched (plus the few that can match with no atom, e.g. `not filter` or `exists`) → hits.
  */
 #include "weir/engine.h"
 
+#include <arpa/inet.h>
 #include <hs/hs.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -18,9 +27,67 @@
 #include <string.h>
 #include <time.h>
 
-struct weir_engine {
-    weir_ruleset *rs;
+#include "weir/logsource.h"
+
+#define FIELD_RAW (-1) /* keyword atoms: the raw event */
+
+typedef enum {
+    ATOM_HS,     /* Hyperscan expression on a field / the raw event */
+    ATOM_EXISTS, /* field present (want=true) or absent (want=false) */
+    ATOM_NULL,   /* field absent or empty */
+    ATOM_EMPTY,  /* field present and empty */
+    ATOM_CIDR,   /* field is an IP inside a network */
+    ATOM_CMP,    /* field is a number comparing as asked */
+} atom_kind;
+
+typedef struct {
+    atom_kind kind;
+    int field;
+    char *expr; /* HS */
+    unsigned flags;
+    bool want;  /* EXISTS */
+    int family; /* CIDR */
+    unsigned char addr[16];
+    unsigned prefix;
+    sigma_cmp_op op; /* CMP */
+    double num;
+    uint32_t *rules; /* rules using this atom (HS only: who to evaluate when it matches) */
+    size_t nrules;
+} atom_t;
+
+enum { OP_ATOM, OP_AND, OP_OR, OP_NOT, OP_TRUE, OP_FALSE };
+
+typedef struct {
+    uint32_t op : 3;
+    uint32_t arg : 29; /* atom index, or child count for AND/OR */
+} op_t;
+
+typedef struct {
+    weir_rule meta;
+    weir_fmt_mask formats;
+    int *fields; /* distinct fields the rule tests, for the alert's "fields" */
+    size_t nfields;
+    op_t *prog;
+    size_t nprog;
+} rule_t;
+
+typedef struct {
+    int field; /* FIELD_RAW for the keyword database */
     hs_database_t *db;
+    uint32_t *atom_of; /* expression id → atom index */
+    size_t nexprs;
+} fielddb_t;
+
+struct weir_engine {
+    rule_t *rules;
+    size_t nrules;
+    atom_t *atoms;
+    size_t natoms, capatoms;
+    fielddb_t *dbs;
+    size_t ndbs;
+    uint32_t *always; /* rules that can match without any Hyperscan atom */
+    size_t nalways;
+    size_t max_prog;
     size_t db_bytes;
     double compile_ms;
     char hash[17];
@@ -29,11 +96,495 @@ struct weir_engine {
 struct weir_scanner {
     const weir_engine *e;
     hs_scratch_t *scratch;
-    uint32_t gen;        /* stamp of the current scan */
-    uint32_t *rule_seen; /* per rule: gen of the last scan that hit it */
-    uint32_t *hits;      /* rule indices hit by the current scan */
+    weir_event *ev;
+    uint32_t gen;
+    uint32_t *atom_hit;   /* per atom: gen when it matched this scan */
+    uint32_t *rule_cand;  /* per rule: gen when it became a candidate */
+    uint32_t *cands;
+    size_t ncands;
+    uint32_t *hits;
     size_t nhits;
+    uint8_t *stack;
 };
+
+/* ---- small helpers ------------------------------------------------------------------------ */
+
+static void report_reject(weir_build_report *rep, const char *file, unsigned line, const char *id,
+                          const char *fmt, const char *reason)
+{
+    weir_rejection *nr = realloc(rep->rejected, (rep->nrejected + 1) * sizeof(*nr));
+    if (!nr)
+        return;
+    rep->rejected = nr;
+    weir_rejection *r = &nr[rep->nrejected++];
+    char msg[1024];
+    if (fmt)
+        snprintf(msg, sizeof(msg), "%s:%u: rule %s: %s", file, line, id ? id : "(no id)", reason);
+    else
+        snprintf(msg, sizeof(msg), "%s", reason);
+    r->file = strdup(file ? file : "");
+    r->line = line;
+    r->id = id ? strdup(id) : NULL;
+    r->message = strdup(msg);
+}
+
+void weir_build_report_free(weir_build_report *rep)
+{
+    for (size_t i = 0; i < rep->nrejected; i++) {
+        free(rep->rejected[i].file);
+        free(rep->rejected[i].id);
+        free(rep->rejected[i].message);
+    }
+    free(rep->rejected);
+    memset(rep, 0, sizeof(*rep));
+}
+
+typedef struct {
+    op_t *v;
+    size_t n, cap;
+    int oom;
+} prog_t;
+
+static void emit(prog_t *p, unsigned op, size_t arg)
+{
+    if (p->n == p->cap) {
+        size_t nc = p->cap ? p->cap * 2 : 16;
+        op_t *nv = realloc(p->v, nc * sizeof(op_t));
+        if (!nv) {
+            p->oom = 1;
+            return;
+        }
+        p->v = nv;
+        p->cap = nc;
+    }
+    p->v[p->n].op = op;
+    p->v[p->n].arg = (uint32_t)arg;
+    p->n++;
+}
+
+/* ---- glob → Hyperscan regex ---------------------------------------------------------------- */
+
+typedef struct {
+    char *s;
+    size_t n, cap;
+} sbuf;
+
+static int sb_put(sbuf *b, const char *s, size_t n)
+{
+    if (b->n + n + 1 > b->cap) {
+        size_t nc = (b->n + n + 1) * 2;
+        char *ns = realloc(b->s, nc);
+        if (!ns)
+            return -1;
+        b->s = ns;
+        b->cap = nc;
+    }
+    memcpy(b->s + b->n, s, n);
+    b->n += n;
+    b->s[b->n] = '\0';
+    return 0;
+}
+
+static int sb_lit(sbuf *b, const char *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)p[i];
+        char tmp[8];
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) {
+            tmp[0] = (char)c;
+            if (sb_put(b, tmp, 1))
+                return -1;
+        } else { /* every other byte escaped: no metacharacter can leak from a value */
+            snprintf(tmp, sizeof(tmp), "\\x%02x", c);
+            if (sb_put(b, tmp, 4))
+                return -1;
+        }
+    }
+    return 0;
+}
+
+/*
+ * A glob matches the whole value, so it is anchored with \A and \z (not ^ and $: PCRE's $ also
+ * matches before a final newline); leading or trailing '*' simply drop the anchor.
+ * '?' is one UTF-8 character (a lead byte and its continuation bytes), or one stray byte.
+ */
+#define QMARK_RE "(?:[\\x00-\\xbf]|[\\xc0-\\xff][\\x80-\\xbf]*)"
+
+static char *glob_to_regex(const sigma_value *v)
+{
+    const sigma_part *parts = v->u.glob.parts;
+    size_t n = v->u.glob.nparts, lo = 0, hi = n;
+    while (lo < hi && parts[lo].kind == SIGMA_PART_STAR)
+        lo++;
+    while (hi > lo && parts[hi - 1].kind == SIGMA_PART_STAR)
+        hi--;
+    sbuf b = {0};
+    int e = 0;
+    if (lo == 0)
+        e |= sb_put(&b, "\\A", 2);
+    for (size_t i = lo; i < hi && !e; i++) {
+        if (parts[i].kind == SIGMA_PART_LIT)
+            e |= sb_lit(&b, parts[i].lit, parts[i].len);
+        else if (parts[i].kind == SIGMA_PART_STAR)
+            e |= sb_put(&b, ".*", 2);
+        else
+            e |= sb_put(&b, QMARK_RE, strlen(QMARK_RE));
+    }
+    if (hi == n)
+        e |= sb_put(&b, "\\z", 2);
+    if (e) {
+        free(b.s);
+        return NULL;
+    }
+    return b.s ? b.s : strdup("");
+}
+
+static int glob_is_all_stars(const sigma_value *v)
+{
+    for (size_t i = 0; i < v->u.glob.nparts; i++)
+        if (v->u.glob.parts[i].kind != SIGMA_PART_STAR)
+            return 0;
+    return v->u.glob.nparts > 0;
+}
+
+static int glob_is_empty(const sigma_value *v)
+{
+    for (size_t i = 0; i < v->u.glob.nparts; i++)
+        if (v->u.glob.parts[i].kind != SIGMA_PART_LIT || v->u.glob.parts[i].len)
+            return 0;
+    return 1;
+}
+
+/* ---- atoms --------------------------------------------------------------------------------- */
+
+static int atom_add(weir_engine *e, const atom_t *a)
+{
+    if (a->kind == ATOM_HS) { /* dedupe identical expressions on the same field */
+        for (size_t i = 0; i < e->natoms; i++) {
+            const atom_t *x = &e->atoms[i];
+            if (x->kind == ATOM_HS && x->field == a->field && x->flags == a->flags &&
+                strcmp(x->expr, a->expr) == 0) {
+                free(a->expr);
+                return (int)i;
+            }
+        }
+    }
+    if (e->natoms == e->capatoms) {
+        size_t nc = e->capatoms ? e->capatoms * 2 : 64;
+        atom_t *na = realloc(e->atoms, nc * sizeof(atom_t));
+        if (!na)
+            return -1;
+        e->atoms = na;
+        e->capatoms = nc;
+    }
+    e->atoms[e->natoms] = *a;
+    return (int)e->natoms++;
+}
+
+/* Builds the atom for one value of an item; returns its index or -1 with why set. */
+static int value_atom(weir_engine *e, int field, const sigma_value *v, const char **why,
+                      char *hserr, size_t hserrlen)
+{
+    atom_t a;
+    memset(&a, 0, sizeof(a));
+    a.field = field;
+    switch (v->kind) {
+    case SIGMA_MATCH_GLOB:
+        if (glob_is_all_stars(v)) { /* '*' alone: any value, i.e. the field is there */
+            if (field == FIELD_RAW) {
+                a.kind = ATOM_EXISTS; /* keyword '*': every event */
+                a.want = true;
+                break;
+            }
+            a.kind = ATOM_EXISTS;
+            a.want = true;
+            break;
+        }
+        if (glob_is_empty(v)) {
+            if (field == FIELD_RAW) {
+                *why = "an empty keyword matches every event";
+                return -1;
+            }
+            a.kind = ATOM_EMPTY;
+            break;
+        }
+        a.kind = ATOM_HS;
+        a.flags = HS_FLAG_SINGLEMATCH | HS_FLAG_DOTALL | (v->u.glob.cased ? 0 : HS_FLAG_CASELESS);
+        if (!(a.expr = glob_to_regex(v))) {
+            *why = "out of memory";
+            return -1;
+        }
+        break;
+    case SIGMA_MATCH_REGEX: {
+        a.kind = ATOM_HS;
+        a.flags = HS_FLAG_SINGLEMATCH | HS_FLAG_ALLOWEMPTY;
+        if (v->u.re_flags & SIGMA_RE_I)
+            a.flags |= HS_FLAG_CASELESS;
+        if (v->u.re_flags & SIGMA_RE_M)
+            a.flags |= HS_FLAG_MULTILINE;
+        if (v->u.re_flags & SIGMA_RE_S)
+            a.flags |= HS_FLAG_DOTALL;
+        /* check it alone first, so a refused regex rejects its rule, not the whole build */
+        hs_expr_info_t *info = NULL;
+        hs_compile_error_t *cerr = NULL;
+        if (hs_expression_info(v->text, a.flags, &info, &cerr) != HS_SUCCESS) {
+            snprintf(hserr, hserrlen, "Hyperscan refuses regex '%s': %s", v->text,
+                     cerr ? cerr->message : "unknown error");
+            hs_free_compile_error(cerr);
+            *why = hserr;
+            return -1;
+        }
+        free(info);
+        if (!(a.expr = strdup(v->text))) {
+            *why = "out of memory";
+            return -1;
+        }
+        break;
+    }
+    case SIGMA_MATCH_NULL:
+        if (field == FIELD_RAW) {
+            *why = "a null keyword has no meaning";
+            return -1;
+        }
+        a.kind = ATOM_NULL;
+        break;
+    case SIGMA_MATCH_EXISTS:
+        a.kind = ATOM_EXISTS;
+        a.want = v->u.exists;
+        break;
+    case SIGMA_MATCH_CIDR:
+        a.kind = ATOM_CIDR;
+        a.family = v->u.cidr.family;
+        memcpy(a.addr, v->u.cidr.addr, sizeof(a.addr));
+        a.prefix = v->u.cidr.prefix;
+        break;
+    case SIGMA_MATCH_CMP:
+        a.kind = ATOM_CMP;
+        a.op = v->u.cmp.op;
+        a.num = v->u.cmp.num;
+        break;
+    }
+    if (field == FIELD_RAW && a.kind != ATOM_HS && a.kind != ATOM_EXISTS) {
+        *why = "only text and regex values can be keywords";
+        return -1;
+    }
+    int idx = atom_add(e, &a);
+    if (idx < 0) {
+        free(a.expr);
+        *why = "out of memory";
+    }
+    return idx;
+}
+
+/* ---- rule → program ------------------------------------------------------------------------ */
+
+typedef struct {
+    weir_engine *e;
+    const sigma_rule *r;
+    prog_t prog;
+    const char *why;
+    unsigned line; /* of the item or value at fault, for the message */
+    char buf[768];
+} cctx;
+
+static int emit_item(cctx *c, const sigma_item *it)
+{
+    int field = FIELD_RAW;
+    if (it->field) {
+        field = weir_field_lookup(it->field);
+        if (field < 0) {
+            snprintf(c->buf, sizeof(c->buf), "field '%s' is not produced by any weir parser",
+                     it->field);
+            c->why = c->buf;
+            c->line = it->line;
+            return -1;
+        }
+    }
+    if (it->nvalues == 0) {
+        c->why = "an item without values";
+        return -1;
+    }
+    for (size_t i = 0; i < it->nvalues; i++) {
+        char hserr[512];
+        int a = value_atom(c->e, field, &it->values[i], &c->why, hserr, sizeof(hserr));
+        if (a < 0) {
+            snprintf(c->buf, sizeof(c->buf), "%s", c->why);
+            c->why = c->buf;
+            c->line = it->values[i].line ? it->values[i].line : it->line;
+            return -1;
+        }
+        emit(&c->prog, OP_ATOM, (size_t)a);
+    }
+    if (it->nvalues > 1)
+        emit(&c->prog, it->all ? OP_AND : OP_OR, it->nvalues);
+    if (it->negated)
+        emit(&c->prog, OP_NOT, 1);
+    return 0;
+}
+
+static int emit_det(cctx *c, const sigma_det *d)
+{
+    if (d->kind == SIGMA_DET_ITEM)
+        return emit_item(c, &d->item);
+    if (d->nkids == 0) { /* an empty map or list: Sigma has no such search; be explicit */
+        emit(&c->prog, d->kind == SIGMA_DET_AND ? OP_TRUE : OP_FALSE, 0);
+        return 0;
+    }
+    for (size_t i = 0; i < d->nkids; i++)
+        if (emit_det(c, &d->kids[i]) != 0)
+            return -1;
+    if (d->nkids > 1)
+        emit(&c->prog, d->kind == SIGMA_DET_AND ? OP_AND : OP_OR, d->nkids);
+    return 0;
+}
+
+static int emit_cond(cctx *c, const sigma_cond *k)
+{
+    switch (k->kind) {
+    case SIGMA_COND_REF:
+        return emit_det(c, &c->r->searches[k->ref].det);
+    case SIGMA_COND_NOT:
+        if (emit_cond(c, &k->kids[0]) != 0)
+            return -1;
+        emit(&c->prog, OP_NOT, 1);
+        return 0;
+    case SIGMA_COND_AND:
+    case SIGMA_COND_OR:
+        for (size_t i = 0; i < k->nkids; i++)
+            if (emit_cond(c, &k->kids[i]) != 0)
+                return -1;
+        if (k->nkids > 1)
+            emit(&c->prog, k->kind == SIGMA_COND_AND ? OP_AND : OP_OR, k->nkids);
+        else if (k->nkids == 0)
+            emit(&c->prog, k->kind == SIGMA_COND_AND ? OP_TRUE : OP_FALSE, 0);
+        return 0;
+    }
+    return -1;
+}
+
+/* Postfix evaluation; truth(atom) supplied by the caller. stack holds >= nprog entries. */
+typedef int (*truth_fn)(void *ctx, uint32_t atom);
+
+static int eval_prog(const op_t *prog, size_t n, uint8_t *stack, truth_fn truth, void *ctx)
+{
+    size_t sp = 0;
+    for (size_t i = 0; i < n; i++) {
+        const op_t o = prog[i];
+        switch (o.op) {
+        case OP_ATOM:
+            stack[sp++] = (uint8_t)truth(ctx, o.arg);
+            break;
+        case OP_TRUE:
+            stack[sp++] = 1;
+            break;
+        case OP_FALSE:
+            stack[sp++] = 0;
+            break;
+        case OP_NOT:
+            stack[sp - 1] = !stack[sp - 1];
+            break;
+        case OP_AND:
+        case OP_OR: {
+            uint8_t v = o.op == OP_AND;
+            for (size_t k = 0; k < o.arg; k++)
+                v = o.op == OP_AND ? (v && stack[sp - 1 - k]) : (v || stack[sp - 1 - k]);
+            sp -= o.arg;
+            stack[sp++] = v;
+            break;
+        }
+        }
+    }
+    return sp == 1 ? stack[0] : 0;
+}
+
+/* ---- build --------------------------------------------------------------------------------- */
+
+static char *dup_or_empty(const char *s)
+{
+    return strdup(s ? s : "");
+}
+
+static void rule_meta_free(weir_rule *m)
+{
+    free(m->id);
+    free(m->title);
+    free(m->level);
+    free(m->file);
+    for (size_t t = 0; t < m->ntags; t++)
+        free(m->tags[t]);
+    free(m->tags);
+}
+
+static int fill_meta(weir_rule *m, const sigma_rule *r)
+{
+    char idbuf[512];
+    const char *id = r->id;
+    if (!id) { /* alerts need an id: derive a stable one from where the rule lives */
+        snprintf(idbuf, sizeof(idbuf), "%s:%u", r->file ? r->file : "?", r->line);
+        id = idbuf;
+    }
+    m->id = strdup(id);
+    m->title = dup_or_empty(r->title);
+    m->level = dup_or_empty(r->level ? r->level : "medium");
+    m->file = dup_or_empty(r->file);
+    m->line = r->line;
+    m->tags = calloc(r->tags.n ? r->tags.n : 1, sizeof(char *));
+    if (!m->id || !m->title || !m->level || !m->file || !m->tags)
+        return -1;
+    for (size_t t = 0; t < r->tags.n; t++) {
+        if (!(m->tags[t] = strdup(r->tags.v[t])))
+            return -1;
+        m->ntags++;
+    }
+    return 0;
+}
+
+static int collect_fields(const weir_engine *e, rule_t *rt)
+{
+    rt->fields = calloc(rt->nprog ? rt->nprog : 1, sizeof(int));
+    if (!rt->fields)
+        return -1;
+    for (size_t k = 0; k < rt->nprog; k++) {
+        if (rt->prog[k].op != OP_ATOM)
+            continue;
+        int f = e->atoms[rt->prog[k].arg].field;
+        int seen = f == FIELD_RAW;
+        for (size_t j = 0; j < rt->nfields && !seen; j++)
+            seen = rt->fields[j] == f;
+        if (!seen)
+            rt->fields[rt->nfields++] = f;
+    }
+    return 0;
+}
+
+static int always_false(void *ctx, uint32_t atom)
+{
+    (void)ctx;
+    (void)atom;
+    return 0;
+}
+
+/* A rule must be evaluated on every event when it could match with no Hyperscan atom true:
+ * it uses a direct atom (exists, null, cidr, …) or its program is true with all atoms false. */
+static int needs_always(const weir_engine *e, const rule_t *r, uint8_t *stack)
+{
+    for (size_t i = 0; i < r->nprog; i++)
+        if (r->prog[i].op == OP_ATOM && e->atoms[r->prog[i].arg].kind != ATOM_HS)
+            return 1;
+    return eval_prog(r->prog, r->nprog, stack, always_false, NULL);
+}
+
+static int add_posting(atom_t *a, uint32_t rule)
+{
+    if (a->nrules && a->rules[a->nrules - 1] == rule)
+        return 0;
+    uint32_t *nr = realloc(a->rules, (a->nrules + 1) * sizeof(uint32_t));
+    if (!nr)
+        return -1;
+    nr[a->nrules++] = rule;
+    a->rules = nr;
+    return 0;
+}
 
 static uint64_t fnv1a(uint64_t h, const void *p, size_t n)
 {
@@ -48,88 +599,242 @@ static uint64_t fnv1a(uint64_t h, const void *p, size_t n)
 static void compute_hash(weir_engine *e)
 {
     uint64_t h = 0xcbf29ce484222325ULL;
-    for (size_t i = 0; i < e->rs->nexprs; i++) {
-        const weir_expr *x = &e->rs->exprs[i];
-        const char *id = e->rs->rules[x->rule].id;
-        h = fnv1a(h, id, strlen(id) + 1);
-        h = fnv1a(h, x->expr, strlen(x->expr) + 1);
-        h = fnv1a(h, &x->flags, sizeof(x->flags));
+    for (size_t i = 0; i < e->nrules; i++) {
+        const rule_t *r = &e->rules[i];
+        h = fnv1a(h, r->meta.id, strlen(r->meta.id) + 1);
+        h = fnv1a(h, &r->formats, sizeof(r->formats));
+        for (size_t k = 0; k < r->nprog; k++) {
+            op_t o = r->prog[k];
+            h = fnv1a(h, &o, sizeof(o));
+            if (o.op == OP_ATOM) {
+                const atom_t *a = &e->atoms[o.arg];
+                h = fnv1a(h, &a->kind, sizeof(a->kind));
+                h = fnv1a(h, &a->field, sizeof(a->field));
+                h = fnv1a(h, &a->flags, sizeof(a->flags));
+                if (a->expr)
+                    h = fnv1a(h, a->expr, strlen(a->expr) + 1);
+            }
+        }
     }
     snprintf(e->hash, sizeof(e->hash), "%016" PRIx64, h);
 }
 
-int weir_engine_new(weir_engine **out, weir_ruleset *rs, char *err, size_t errlen)
+static int compile_dbs(weir_engine *e, char *err, size_t errlen)
+{
+    /* distinct fields with Hyperscan atoms; the raw event first */
+    int *fields = calloc(WEIR_FIELD__COUNT + 1, sizeof(int));
+    size_t nf = 0;
+    if (!fields)
+        goto oom;
+    for (int f = FIELD_RAW; f < WEIR_FIELD__COUNT; f++)
+        for (size_t i = 0; i < e->natoms; i++)
+            if (e->atoms[i].kind == ATOM_HS && e->atoms[i].field == f) {
+                fields[nf++] = f;
+                break;
+            }
+    e->dbs = calloc(nf ? nf : 1, sizeof(fielddb_t));
+    if (!e->dbs)
+        goto oom;
+    for (size_t k = 0; k < nf; k++) {
+        fielddb_t *d = &e->dbs[e->ndbs++];
+        d->field = fields[k];
+        for (size_t i = 0; i < e->natoms; i++)
+            d->nexprs += e->atoms[i].kind == ATOM_HS && e->atoms[i].field == d->field;
+        const char **exprs = calloc(d->nexprs, sizeof(char *));
+        unsigned *flags = calloc(d->nexprs, sizeof(unsigned));
+        unsigned *ids = calloc(d->nexprs, sizeof(unsigned));
+        d->atom_of = calloc(d->nexprs, sizeof(uint32_t));
+        if (!exprs || !flags || !ids || !d->atom_of) {
+            free(exprs);
+            free(flags);
+            free(ids);
+            goto oom;
+        }
+        size_t j = 0;
+        for (size_t i = 0; i < e->natoms; i++) {
+            if (e->atoms[i].kind != ATOM_HS || e->atoms[i].field != d->field)
+                continue;
+            exprs[j] = e->atoms[i].expr;
+            flags[j] = e->atoms[i].flags;
+            ids[j] = (unsigned)j;
+            d->atom_of[j++] = (uint32_t)i;
+        }
+        hs_compile_error_t *cerr = NULL;
+        hs_error_t he = hs_compile_multi(exprs, flags, ids, (unsigned)d->nexprs, HS_MODE_BLOCK,
+                                         NULL, &d->db, &cerr);
+        free(exprs);
+        free(flags);
+        free(ids);
+        if (he != HS_SUCCESS) {
+            /* every regex was checked alone, so this is a resource limit, not a bad rule */
+            snprintf(err, errlen, "Hyperscan cannot build the database for field '%s': %s",
+                     d->field == FIELD_RAW ? "(keywords)" : weir_field_name(d->field),
+                     cerr ? cerr->message : "unknown error");
+            hs_free_compile_error(cerr);
+            free(fields);
+            return -1;
+        }
+        size_t sz = 0;
+        hs_database_size(d->db, &sz);
+        e->db_bytes += sz;
+    }
+    free(fields);
+    return 0;
+oom:
+    free(fields);
+    snprintf(err, errlen, "out of memory building databases");
+    return -1;
+}
+
+int weir_engine_build(weir_engine **out, const sigma_ruleset *set, weir_build_report *rep,
+                      char *err, size_t errlen)
 {
     *out = NULL;
-    if (rs->nexprs == 0) {
-        snprintf(err, errlen, "no rules loaded: nothing to compile");
-        return -1;
-    }
-    if (rs->nexprs > UINT32_MAX) {
-        snprintf(err, errlen, "too many expressions (%zu)", rs->nexprs);
-        return -1;
-    }
-    weir_engine *e = calloc(1, sizeof(*e));
-    const char **exprs = calloc(rs->nexprs, sizeof(char *));
-    unsigned *flags = calloc(rs->nexprs, sizeof(unsigned));
-    unsigned *ids = calloc(rs->nexprs, sizeof(unsigned));
-    int rc = -1;
-    if (!e || !exprs || !flags || !ids) {
-        snprintf(err, errlen, "out of memory compiling %zu expressions", rs->nexprs);
-        goto out;
-    }
-    for (size_t i = 0; i < rs->nexprs; i++) {
-        exprs[i] = rs->exprs[i].expr;
-        flags[i] = rs->exprs[i].flags;
-        ids[i] = (unsigned)i; /* the id is the expression index: the callback maps it back */
-    }
+    memset(rep, 0, sizeof(*rep));
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    hs_compile_error_t *cerr = NULL;
-    if (hs_compile_multi(exprs, flags, ids, (unsigned)rs->nexprs, HS_MODE_BLOCK, NULL, &e->db,
-                         &cerr) != HS_SUCCESS) {
-        if (cerr && cerr->expression >= 0 && (size_t)cerr->expression < rs->nexprs) {
-            const weir_expr *x = &rs->exprs[cerr->expression];
-            snprintf(err, errlen, "%s:%u: rule %s: Hyperscan rejected /%s/: %s", x->file, x->line,
-                     rs->rules[x->rule].id, x->expr, cerr->message);
-        } else {
-            snprintf(err, errlen, "Hyperscan compile failed: %s",
-                     cerr ? cerr->message : "unknown error");
-        }
-        hs_free_compile_error(cerr);
-        goto out;
-    }
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-    e->compile_ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
-    hs_database_size(e->db, &e->db_bytes);
-    e->rs = rs;
-    compute_hash(e);
-    *out = e;
-    e = NULL;
-    rc = 0;
-out:
-    if (e) {
-        hs_free_database(e->db);
+    weir_engine *e = calloc(1, sizeof(*e));
+    if (!e || !(e->rules = calloc(set->nentries ? set->nentries : 1, sizeof(rule_t)))) {
         free(e);
+        snprintf(err, errlen, "out of memory");
+        return -1;
     }
-    free(exprs);
-    free(flags);
-    free(ids);
-    return rc;
+    rep->nrules = set->nentries;
+    for (size_t i = 0; i < set->nentries; i++) {
+        const sigma_entry *en = &set->entries[i];
+        if (!en->rule) {
+            report_reject(rep, en->file, en->line, en->id, NULL, en->error ? en->error : "");
+            continue;
+        }
+        const sigma_rule *r = en->rule;
+        rule_t *rt = &e->rules[e->nrules];
+        memset(rt, 0, sizeof(*rt));
+        char why[512];
+        size_t natoms_before = e->natoms;
+        if (weir_logsource_formats(&r->logsource, &rt->formats, why, sizeof(why)) != 0) {
+            report_reject(rep, r->file, r->line, r->id, "", why);
+            continue;
+        }
+        int dup = 0;
+        for (size_t k = 0; r->id && k < e->nrules; k++)
+            if (strcmp(e->rules[k].meta.id, r->id) == 0) {
+                snprintf(why, sizeof(why), "duplicate id (first defined at %s:%u)",
+                         e->rules[k].meta.file, e->rules[k].meta.line);
+                dup = 1;
+                break;
+            }
+        if (dup) {
+            report_reject(rep, r->file, r->line, r->id, "", why);
+            continue;
+        }
+        cctx c = {.e = e, .r = r};
+        if (emit_cond(&c, r->cond) != 0 || c.prog.oom) {
+            report_reject(rep, r->file, c.line ? c.line : r->line, r->id, "",
+                          c.prog.oom ? "out of memory" : c.why);
+            free(c.prog.v);
+            /* atoms this rule added and nobody else uses would still be compiled: drop them */
+            for (size_t k = natoms_before; k < e->natoms; k++)
+                free(e->atoms[k].expr);
+            e->natoms = natoms_before;
+            continue;
+        }
+        if (fill_meta(&rt->meta, r) != 0) {
+            rule_meta_free(&rt->meta);
+            free(c.prog.v);
+            snprintf(err, errlen, "out of memory");
+            goto fail;
+        }
+        rt->prog = c.prog.v;
+        rt->nprog = c.prog.n;
+        if (collect_fields(e, rt) != 0) {
+            snprintf(err, errlen, "out of memory");
+            e->nrules++; /* so destroy frees this rule too */
+            goto fail;
+        }
+        if (rt->nprog > e->max_prog)
+            e->max_prog = rt->nprog;
+        e->nrules++;
+    }
+    rep->ncompiled = e->nrules;
+    if (e->nrules == 0) {
+        snprintf(err, errlen, "no rule could be compiled (%zu rejected)", rep->nrejected);
+        goto fail;
+    }
+    /* postings and always-evaluated rules */
+    uint8_t *stack = malloc(e->max_prog + 1);
+    e->always = calloc(e->nrules, sizeof(uint32_t));
+    if (!stack || !e->always) {
+        free(stack);
+        snprintf(err, errlen, "out of memory");
+        goto fail;
+    }
+    for (size_t i = 0; i < e->nrules; i++) {
+        rule_t *rt = &e->rules[i];
+        for (size_t k = 0; k < rt->nprog; k++)
+            if (rt->prog[k].op == OP_ATOM && e->atoms[rt->prog[k].arg].kind == ATOM_HS &&
+                add_posting(&e->atoms[rt->prog[k].arg], (uint32_t)i) != 0) {
+                free(stack);
+                snprintf(err, errlen, "out of memory");
+                goto fail;
+            }
+        if (needs_always(e, rt, stack))
+            e->always[e->nalways++] = (uint32_t)i;
+    }
+    free(stack);
+    if (compile_dbs(e, err, errlen) != 0)
+        goto fail;
+    for (size_t i = 0; i < e->natoms; i++)
+        rep->natoms += e->atoms[i].kind == ATOM_HS;
+    rep->ndatabases = e->ndbs;
+    compute_hash(e);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    e->compile_ms =
+        (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+    *out = e;
+    return 0;
+fail:
+    weir_engine_destroy(e);
+    return -1;
 }
 
 void weir_engine_destroy(weir_engine *e)
 {
     if (!e)
         return;
-    hs_free_database(e->db);
-    weir_ruleset_destroy(e->rs);
+    for (size_t i = 0; i < e->nrules; i++) {
+        rule_meta_free(&e->rules[i].meta);
+        free(e->rules[i].prog);
+        free(e->rules[i].fields);
+    }
+    for (size_t i = 0; i < e->natoms; i++) {
+        free(e->atoms[i].expr);
+        free(e->atoms[i].rules);
+    }
+    for (size_t i = 0; i < e->ndbs; i++) {
+        hs_free_database(e->dbs[i].db);
+        free(e->dbs[i].atom_of);
+    }
+    free(e->dbs);
+    free(e->atoms);
+    free(e->rules);
+    free(e->always);
     free(e);
 }
 
-const weir_ruleset *weir_engine_rules(const weir_engine *e)
+size_t weir_engine_nrules(const weir_engine *e)
 {
-    return e->rs;
+    return e->nrules;
+}
+
+const weir_rule *weir_engine_rule(const weir_engine *e, uint32_t idx)
+{
+    return &e->rules[idx].meta;
+}
+
+size_t weir_engine_rule_fields(const weir_engine *e, uint32_t idx, const int **fields)
+{
+    *fields = e->rules[idx].fields;
+    return e->rules[idx].nfields;
 }
 
 const char *weir_engine_rules_hash(const weir_engine *e)
@@ -147,7 +852,9 @@ double weir_engine_compile_ms(const weir_engine *e)
     return e->compile_ms;
 }
 
-weir_scanner *weir_scanner_new(const weir_engine *e, char *err, size_t errlen)
+/* ---- scanner ------------------------------------------------------------------------------- */
+
+weir_scanner *weir_scanner_new(const weir_engine *e, size_t max_line, char *err, size_t errlen)
 {
     weir_scanner *s = calloc(1, sizeof(*s));
     if (!s) {
@@ -155,15 +862,28 @@ weir_scanner *weir_scanner_new(const weir_engine *e, char *err, size_t errlen)
         return NULL;
     }
     s->e = e;
-    s->rule_seen = calloc(e->rs->nrules, sizeof(uint32_t));
-    s->hits = calloc(e->rs->nrules, sizeof(uint32_t));
-    hs_error_t he = hs_alloc_scratch(e->db, &s->scratch);
-    if (!s->rule_seen || !s->hits || he != HS_SUCCESS) {
-        snprintf(err, errlen, "cannot allocate scanner (hs_alloc_scratch: %d)", (int)he);
-        weir_scanner_destroy(s);
-        return NULL;
+    s->atom_hit = calloc(e->natoms ? e->natoms : 1, sizeof(uint32_t));
+    s->rule_cand = calloc(e->nrules, sizeof(uint32_t));
+    s->cands = calloc(e->nrules, sizeof(uint32_t));
+    s->hits = calloc(e->nrules, sizeof(uint32_t));
+    s->stack = malloc(e->max_prog + 1);
+    if (!s->atom_hit || !s->rule_cand || !s->cands || !s->hits || !s->stack) {
+        snprintf(err, errlen, "out of memory");
+        goto fail;
+    }
+    if (!(s->ev = weir_event_new(max_line, err, errlen)))
+        goto fail;
+    for (size_t i = 0; i < e->ndbs; i++) {
+        hs_error_t he = hs_alloc_scratch(e->dbs[i].db, &s->scratch);
+        if (he != HS_SUCCESS) {
+            snprintf(err, errlen, "cannot allocate Hyperscan scratch: error %d", (int)he);
+            goto fail;
+        }
     }
     return s;
+fail:
+    weir_scanner_destroy(s);
+    return NULL;
 }
 
 void weir_scanner_destroy(weir_scanner *s)
@@ -171,10 +891,19 @@ void weir_scanner_destroy(weir_scanner *s)
     if (!s)
         return;
     hs_free_scratch(s->scratch);
-    free(s->rule_seen);
+    weir_event_destroy(s->ev);
+    free(s->atom_hit);
+    free(s->rule_cand);
+    free(s->cands);
     free(s->hits);
+    free(s->stack);
     free(s);
 }
+
+typedef struct {
+    weir_scanner *s;
+    const fielddb_t *d;
+} match_ctx;
 
 static int on_match(unsigned id, unsigned long long from, unsigned long long to, unsigned flags,
                     void *ctx)
@@ -182,13 +911,94 @@ static int on_match(unsigned id, unsigned long long from, unsigned long long to,
     (void)from;
     (void)to;
     (void)flags;
-    weir_scanner *s = ctx;
-    uint32_t rule = s->e->rs->exprs[id].rule;
-    if (s->rule_seen[rule] != s->gen) {
-        s->rule_seen[rule] = s->gen;
-        s->hits[s->nhits++] = rule;
+    match_ctx *m = ctx;
+    weir_scanner *s = m->s;
+    uint32_t a = m->d->atom_of[id];
+    if (s->atom_hit[a] == s->gen)
+        return 0;
+    s->atom_hit[a] = s->gen;
+    const atom_t *at = &s->e->atoms[a];
+    for (size_t i = 0; i < at->nrules; i++) {
+        uint32_t r = at->rules[i];
+        if (s->rule_cand[r] != s->gen) {
+            s->rule_cand[r] = s->gen;
+            s->cands[s->ncands++] = r;
+        }
     }
-    return 0; /* keep scanning: other rules may match too */
+    return 0;
+}
+
+/* Copies a field value into buf as a C string (for inet_pton/strtod); 0 if it does not fit. */
+static int cstr(const weir_view *v, char *buf, size_t buflen)
+{
+    if (v->len >= buflen)
+        return 0;
+    memcpy(buf, v->p, v->len);
+    buf[v->len] = '\0';
+    return 1;
+}
+
+static int cidr_match(const atom_t *a, const weir_view *v)
+{
+    char buf[64];
+    unsigned char addr[16];
+    if (!cstr(v, buf, sizeof(buf)) || inet_pton(a->family, buf, addr) != 1)
+        return 0;
+    unsigned bits = a->prefix, nbytes = bits / 8, rem = bits % 8;
+    if (memcmp(addr, a->addr, nbytes) != 0)
+        return 0;
+    if (rem) {
+        unsigned char mask = (unsigned char)(0xFF << (8 - rem));
+        if ((addr[nbytes] & mask) != (a->addr[nbytes] & mask))
+            return 0;
+    }
+    return 1;
+}
+
+static int cmp_match(const atom_t *a, const weir_view *v)
+{
+    char buf[64], *end;
+    if (!cstr(v, buf, sizeof(buf)) || !buf[0])
+        return 0;
+    double x = strtod(buf, &end);
+    if (*end)
+        return 0;
+    switch (a->op) {
+    case SIGMA_CMP_LT:
+        return x < a->num;
+    case SIGMA_CMP_LTE:
+        return x <= a->num;
+    case SIGMA_CMP_GT:
+        return x > a->num;
+    case SIGMA_CMP_GTE:
+        return x >= a->num;
+    }
+    return 0;
+}
+
+static int atom_truth(void *ctx, uint32_t idx)
+{
+    weir_scanner *s = ctx;
+    const atom_t *a = &s->e->atoms[idx];
+    if (a->kind == ATOM_HS)
+        return s->atom_hit[idx] == s->gen;
+    if (a->field == FIELD_RAW) /* keyword '*' */
+        return 1;
+    const weir_view *v = weir_event_get(s->ev, a->field);
+    switch (a->kind) {
+    case ATOM_EXISTS:
+        return (v != NULL) == a->want;
+    case ATOM_NULL:
+        return !v || v->len == 0;
+    case ATOM_EMPTY:
+        return v && v->len == 0;
+    case ATOM_CIDR:
+        return v && cidr_match(a, v);
+    case ATOM_CMP:
+        return v && cmp_match(a, v);
+    default:
+        return 0;
+    }
 }
 
 static int cmp_u32(const void *a, const void *b)
@@ -197,22 +1007,77 @@ static int cmp_u32(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-int weir_scanner_scan(weir_scanner *s, const void *data, size_t len, weir_hits *hits, char *err,
-                      size_t errlen)
+static int scan_view(weir_scanner *s, const fielddb_t *d, const char *p, size_t len, char *err,
+                     size_t errlen)
 {
-    if (++s->gen == 0) { /* stamp wrapped: forget every old stamp once per 2^32 scans */
-        memset(s->rule_seen, 0, s->e->rs->nrules * sizeof(uint32_t));
-        s->gen = 1;
-    }
-    s->nhits = 0;
-    hits->rules = s->hits;
-    hits->n = 0;
+    match_ctx m = {.s = s, .d = d};
     if (len > UINT32_MAX)
-        len = UINT32_MAX; /* hs_scan takes an unsigned int; the caller caps events far lower */
-    hs_error_t he = hs_scan(s->e->db, data ? data : "", (unsigned)len, 0, s->scratch, on_match, s);
+        len = UINT32_MAX;
+    hs_error_t he = hs_scan(d->db, p ? p : "", (unsigned)len, 0, s->scratch, on_match, &m);
     if (he != HS_SUCCESS) {
         snprintf(err, errlen, "hs_scan failed: error %d", (int)he);
         return -1;
+    }
+    return 0;
+}
+
+int weir_scanner_scan(weir_scanner *s, weir_parser *p, const void *data, size_t len,
+                      weir_hits *hits, char *err, size_t errlen)
+{
+    const weir_engine *e = s->e;
+    if (++s->gen == 0) { /* stamps wrapped: forget them all once per 2^32 scans */
+        memset(s->atom_hit, 0, (e->natoms ? e->natoms : 1) * sizeof(uint32_t));
+        memset(s->rule_cand, 0, e->nrules * sizeof(uint32_t));
+        s->gen = 1;
+    }
+    s->ncands = 0;
+    s->nhits = 0;
+    hits->rules = s->hits;
+    hits->n = 0;
+    hits->event = s->ev;
+    int st = weir_parser_parse(p, data, len, s->ev);
+    hits->parse_status = st;
+    if (st == WEIR_PARSE_HEADER)
+        return 0;
+    weir_format fmt = weir_event_format(s->ev);
+    for (size_t i = 0; i < e->ndbs; i++) {
+        const fielddb_t *d = &e->dbs[i];
+        if (d->field == FIELD_RAW) {
+            if (scan_view(s, d, data, len, err, errlen) != 0)
+                return -1;
+            continue;
+        }
+        if (st != WEIR_PARSE_OK)
+            continue;
+        const weir_view *v = weir_event_get(s->ev, d->field);
+        if (!v)
+            continue;
+        if (scan_view(s, d, v->p, v->len, err, errlen) != 0)
+            return -1;
+        /* the value as logged too, when normalisation changed it: published indicators are
+         * written both ways (the Hafnium user-agent lists keep IIS's '+' for spaces, other
+         * rules use spaces; ProxyShell's %3f@ is an encoded form) */
+        const weir_view *r = weir_event_get_raw(s->ev, d->field);
+        if (r && (r->len != v->len || memcmp(r->p, v->p, v->len) != 0) &&
+            scan_view(s, d, r->p, r->len, err, errlen) != 0)
+            return -1;
+    }
+    for (size_t i = 0; i < e->nalways; i++) {
+        uint32_t r = e->always[i];
+        if (s->rule_cand[r] != s->gen) {
+            s->rule_cand[r] = s->gen;
+            s->cands[s->ncands++] = r;
+        }
+    }
+    /* a malformed line has no format: its keyword matches count for any rule (the raw bytes
+     * are all there is, and dropping them would hide an attack in a broken line) */
+    weir_fmt_mask want = fmt == WEIR_FMT_AUTO ? ~0u : 1u << fmt;
+    for (size_t i = 0; i < s->ncands; i++) {
+        const rule_t *r = &e->rules[s->cands[i]];
+        if (!(r->formats & want))
+            continue;
+        if (eval_prog(r->prog, r->nprog, s->stack, atom_truth, s))
+            s->hits[s->nhits++] = s->cands[i];
     }
     if (s->nhits > 1)
         qsort(s->hits, s->nhits, sizeof(uint32_t), cmp_u32);

@@ -165,6 +165,17 @@ const char *weir_field_name(int id)
     return canonical_names[id];
 }
 
+const char *weir_field_ecs_name(int id)
+{
+    if (id < 0 || id >= WEIR_FIELD__COUNT)
+        return NULL;
+    /* the ECS spelling is the alias with a dot in it ("url.path"), except "@timestamp" */
+    for (size_t i = 0; i < NALIASES; i++)
+        if (aliases[i].id == id && strchr(aliases[i].name, '.') && aliases[i].name[0] != '@')
+            return aliases[i].name;
+    return canonical_names[id];
+}
+
 /* ---- events ----------------------------------------------------------------------------- */
 
 /* Beyond this a "line" is not a log line; refusing it keeps 4 * max_line from overflowing. */

@@ -22,6 +22,7 @@ static void usage(FILE *fp)
             "  demo      run the whole pipeline on an embedded broker with sample Exchange "
             "traffic\n"
             "  alerts    print the alerts on an alerts topic as JSON lines\n"
+            "  scan      scan log files offline (retro-hunt); exit 1 when something matched\n"
             "\n"
             "Options:\n"
             "  -h, --help     this help; 'weir COMMAND --help' describes a command\n"
@@ -54,6 +55,8 @@ int main(int argc, char **argv)
         return cmd_demo(argc - 1, argv + 1);
     if (!strcmp(cmd, "alerts"))
         return cmd_alerts(argc - 1, argv + 1);
+    if (!strcmp(cmd, "scan"))
+        return cmd_scan(argc - 1, argv + 1);
     fprintf(stderr, "weir: unknown command '%s' (try 'weir --help')\n", cmd);
     return WEIR_EXIT_USAGE;
 }

@@ -23,10 +23,13 @@
 #include "weir/kconf.h"
 #include "weir/log.h"
 
+/* One assigned partition: a stream of lines with its own parser state (a "#Fields:" header
+ * in a partition governs the lines after it in that partition only). */
 typedef struct {
     char *topic;
     int32_t partition;
     int eof; /* reached the end and nothing newer seen since */
+    weir_parser *parser;
 } assigned_t;
 
 typedef struct pipeline {
@@ -78,6 +81,7 @@ void weir_pipeline_opts_init(weir_pipeline_opts *o)
     o->batch_max = 10000;
     o->batch_ms = 200;
     o->connect_timeout_ms = 10000;
+    o->format = WEIR_FMT_AUTO;
 }
 
 /* ---- delivery reports --------------------------------------------------------------------- */
@@ -166,8 +170,14 @@ static void track_assign(pipeline *p, const rd_kafka_topic_partition_list_t *par
             p->capassigned = nc;
         }
         assigned_t *a = &p->assigned[p->nassigned];
+        char err[256];
         if (!(a->topic = strdup(parts->elems[i].topic)))
             continue;
+        if (!(a->parser = weir_parser_new(p->o->format, err, sizeof(err)))) {
+            free(a->topic);
+            set_fatal(p, "cannot create parser: %s", err);
+            continue;
+        }
         a->partition = parts->elems[i].partition;
         a->eof = 0;
         p->nassigned++;
@@ -181,6 +191,7 @@ static void track_revoke(pipeline *p, const rd_kafka_topic_partition_list_t *par
         if (!a)
             continue;
         free(a->topic);
+        weir_parser_destroy(a->parser);
         *a = p->assigned[--p->nassigned];
     }
 }
@@ -265,21 +276,28 @@ static void handle_event(pipeline *p, rd_kafka_message_t *m)
         p->t_first = now_s(); /* rates count from the first event, not from the group join */
     p->st->bytes += m->len;
     assigned_t *a = find_assigned(p, topic, m->partition);
-    if (a)
-        a->eof = 0;
-    if (weir_scanner_scan(p->scanner, m->payload, m->len, &hits, err, sizeof(err)) != 0) {
+    if (!a) {
+        /* librdkafka only delivers assigned partitions; being defensive costs nothing here */
+        set_fatal(p, "event from unassigned partition %s [%d]", topic, (int)m->partition);
+        return;
+    }
+    a->eof = 0;
+    if (weir_scanner_scan(p->scanner, a->parser, m->payload, m->len, &hits, err, sizeof(err)) !=
+        0) {
         /* Hyperscan runtime errors mean a broken database or scratch, not a bad event */
         set_fatal(p, "scan failed: %s", err);
         return;
     }
+    if (hits.parse_status == WEIR_PARSE_MALFORMED)
+        p->st->malformed++; /* still scanned: its raw bytes against the keyword rules */
+    else if (hits.parse_status == WEIR_PARSE_HEADER)
+        p->st->headers++;
     if (hits.n > 0) {
         weir_alert_src src = {.topic = topic,
                               .partition = m->partition,
                               .offset = m->offset,
                               .ts_ms = rd_kafka_message_timestamp(m, NULL)};
-        const weir_ruleset *rs = weir_engine_rules(p->eng);
-        if (weir_alert_encode(&p->sb, rs, weir_engine_rules_hash(p->eng), &hits, m->payload,
-                              m->len, &src) != 0) {
+        if (weir_alert_encode(&p->sb, p->eng, &hits, m->payload, m->len, &src) != 0) {
             set_fatal(p, "out of memory encoding an alert");
             return;
         }
@@ -430,7 +448,7 @@ weir_pipe_status weir_pipeline_run(const weir_pipeline_opts *o, const weir_engin
     }
     if (check_consumer_props(o, err, errlen) != 0) /* before any connection: fail fast */
         goto out;
-    if (!(p.scanner = weir_scanner_new(eng, err, errlen)))
+    if (!(p.scanner = weir_scanner_new(eng, o->max_event, err, errlen)))
         goto out;
     if (!(p.producer = make_producer(&p, err, errlen)))
         goto out;
@@ -501,8 +519,10 @@ out:
     weir_scanner_destroy(p.scanner);
     msgpack_sbuffer_destroy(&p.sb);
     rd_kafka_topic_partition_list_destroy(p.to_commit);
-    for (size_t i = 0; i < p.nassigned; i++)
+    for (size_t i = 0; i < p.nassigned; i++) {
         free(p.assigned[i].topic);
+        weir_parser_destroy(p.assigned[i].parser);
+    }
     free(p.assigned);
     return rc;
 }

@@ -1,45 +1,102 @@
 /*
- * The detection engine: one Hyperscan database compiled from a whole rule set, shared read-only
- * by every thread, and one scanner per thread that owns its scratch and result buffers, so the
- * per-event path allocates nothing.
+ * The detection engine: Sigma rules compiled into Hyperscan databases, shared read-only by every
+ * thread, and one scanner per thread that owns its scratch, its parsed event and its result
+ * buffers, so the per-event path allocates nothing.
+ *
+ * How a Sigma rule becomes Hyperscan work (details in filter/engine.c):
+ *   - every value test of a rule is an "atom": a Hyperscan expression scoped to one field (or
+ *     to the raw event, for keywords), or a direct test Hyperscan cannot express (exists, null,
+ *     cidr, numeric comparison);
+ *   - all Hyperscan atoms on the same field, from all rules, form one database per field; one
+ *     more database holds every keyword atom and scans the raw event;
+ *   - after an event's fields have been scanned, each rule that an atom touched is evaluated
+ *     exactly (and, or, not, 1 of, all of) over the atoms' truth values. Evaluating after the
+ *     whole event is why `and not` is exact: Hyperscan's own logical combinations evaluate NOT
+ *     per match offset.
  */
 #ifndef WEIR_ENGINE_H
 #define WEIR_ENGINE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#include "weir/rules.h"
+#include "weir/event.h"
+#include "weir/sigma.h"
 
 typedef struct weir_engine weir_engine;
 typedef struct weir_scanner weir_scanner;
 
-/* The rules one event matched: indices into the engine's rule set, ascending, no duplicates.
- * Points into scanner-owned memory, valid until the next scan on that scanner. */
-typedef struct weir_hits {
-    const uint32_t *rules;
-    size_t n;
-} weir_hits;
+/* What an alert reports about a rule. */
+typedef struct weir_rule {
+    char *id;
+    char *title;
+    char *level; /* informational|low|medium|high|critical */
+    char **tags;
+    size_t ntags;
+    char *file;
+    unsigned line;
+} weir_rule;
+
+/* One rule the loader or the compiler turned down, with the reason. */
+typedef struct weir_rejection {
+    char *file;
+    unsigned line;
+    char *id;      /* NULL when the rule had none */
+    char *message; /* "FILE:LINE: rule ID: reason" */
+} weir_rejection;
+
+typedef struct weir_build_report {
+    size_t nrules;     /* rules seen (loaded + rejected by the loader) */
+    size_t ncompiled;  /* rules in the engine */
+    weir_rejection *rejected;
+    size_t nrejected;
+    size_t natoms;     /* distinct Hyperscan expressions */
+    size_t ndatabases; /* one per field with atoms, plus the keyword database */
+} weir_build_report;
+
+void weir_build_report_free(weir_build_report *rep);
 
 /*
- * Compiles every expression of *rs into one database. On success the engine owns rs.
- * On failure rs stays the caller's, and err names the file, line and rule of the expression
- * Hyperscan rejected, with Hyperscan's reason.
+ * Compiles every loaded rule of set. Rules that cannot be honoured exactly (a regex Hyperscan
+ * refuses, a field no parser produces, a logsource weir does not read) are rejected into *rep,
+ * together with the loader's own rejections; the others still compile. Returns 0 when an engine
+ * with at least one rule was built, -1 with err otherwise. The engine copies what it needs: set
+ * may be destroyed afterwards.
  */
-int weir_engine_new(weir_engine **out, weir_ruleset *rs, char *err, size_t errlen);
+int weir_engine_build(weir_engine **out, const sigma_ruleset *set, weir_build_report *rep,
+                      char *err, size_t errlen);
 void weir_engine_destroy(weir_engine *e);
 
-const weir_ruleset *weir_engine_rules(const weir_engine *e);
-/* A short hex digest of the rule set (ids, expressions, flags): the "rules version". */
+size_t weir_engine_nrules(const weir_engine *e);
+const weir_rule *weir_engine_rule(const weir_engine *e, uint32_t idx);
+/* The fields (WEIR_F_*) rule idx tests, for reporting what matched; *fields is engine-owned. */
+size_t weir_engine_rule_fields(const weir_engine *e, uint32_t idx, const int **fields);
+/* 16 hex digits identifying the compiled rule set: the "rules version" alerts carry. */
 const char *weir_engine_rules_hash(const weir_engine *e);
 size_t weir_engine_db_bytes(const weir_engine *e);
 double weir_engine_compile_ms(const weir_engine *e);
 
-weir_scanner *weir_scanner_new(const weir_engine *e, char *err, size_t errlen);
+/* ---- scanning ----------------------------------------------------------------------------- */
+
+/* The outcome of one scan. rules/fields point into scanner memory, valid until its next scan. */
+typedef struct weir_hits {
+    const uint32_t *rules; /* matching rule indices, ascending */
+    size_t n;
+    int parse_status;      /* WEIR_PARSE_OK, _HEADER (not an event: nothing scanned), _MALFORMED */
+    const weir_event *event; /* the parsed event (fields for the alert) */
+} weir_hits;
+
+weir_scanner *weir_scanner_new(const weir_engine *e, size_t max_line, char *err, size_t errlen);
 void weir_scanner_destroy(weir_scanner *s);
 
-/* Scans one event; fills *hits. Returns 0, or -1 with err set (a Hyperscan runtime error). */
-int weir_scanner_scan(weir_scanner *s, const void *data, size_t len, weir_hits *hits, char *err,
-                      size_t errlen);
+/*
+ * Parses one line with the stream's parser p and scans it. Each field is matched in both its
+ * normalised and its logged form. A malformed line is still scanned: its raw bytes against the
+ * keyword rules. Returns 0, or -1 with err on a Hyperscan runtime
+ * error (a broken database or scratch, not a bad event).
+ */
+int weir_scanner_scan(weir_scanner *s, weir_parser *p, const void *data, size_t len,
+                      weir_hits *hits, char *err, size_t errlen);
 
 #endif

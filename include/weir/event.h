@@ -229,6 +229,8 @@ int weir_field_lookup(const char *name);
 int weir_field_lookupn(const char *name, size_t len);
 /* Canonical name of a field id, or NULL if out of range. */
 const char *weir_field_name(int id);
+/* The field's ECS name when it has one (cs-uri-stem → url.path), else its canonical name. */
+const char *weir_field_ecs_name(int id);
 
 /* ---- events ----------------------------------------------------------------------------- */
 

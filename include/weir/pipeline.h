@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "weir/engine.h"
+#include "weir/event.h"
 
 typedef struct weir_pipeline_opts {
     const char *brokers;
@@ -26,6 +27,8 @@ typedef struct weir_pipeline_opts {
     size_t batch_max;       /* commit after this many events ... */
     int batch_ms;           /* ... or this many milliseconds, whichever comes first */
     int connect_timeout_ms; /* startup: fail if the brokers do not answer within this */
+    weir_format format;     /* log format of the input topics (WEIR_FMT_AUTO: detect) */
+    size_t max_event;       /* bytes of an event that are parsed (0: the default, 64 KiB) */
     volatile sig_atomic_t *stop; /* set by a signal handler: finish the batch, commit, leave */
 } weir_pipeline_opts;
 
@@ -33,6 +36,8 @@ typedef struct weir_pipeline_stats {
     uint64_t consumed;       /* events read from the input topics */
     uint64_t bytes;
     uint64_t matched;        /* events with at least one rule hit = alerts produced */
+    uint64_t malformed;      /* events that did not parse as their format (scanned raw) */
+    uint64_t headers;        /* header lines (#Fields, …): stream state, not events */
     uint64_t alerts_acked;   /* alerts the broker acknowledged */
     uint64_t alerts_failed;  /* alerts the broker refused (fatal) */
     uint64_t commits;        /* successful offset commits */

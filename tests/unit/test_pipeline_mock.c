@@ -27,12 +27,15 @@
 static weir_engine *load_engine(void)
 {
     char err[512];
-    weir_ruleset *rs = weir_ruleset_new();
-    if (weir_rules_load_path(rs, PATTERNS, err, sizeof(err)) != 0)
+    sigma_ruleset *set = sigma_ruleset_new();
+    if (sigma_load_path(set, FIXTURES "/e2e/exchange-web.yml", err, sizeof(err)) != 0)
         fail_msg("%s", err);
     weir_engine *e;
-    if (weir_engine_new(&e, rs, err, sizeof(err)) != 0)
+    weir_build_report rep;
+    if (weir_engine_build(&e, set, &rep, err, sizeof(err)) != 0 || rep.nrejected)
         fail_msg("%s", err);
+    weir_build_report_free(&rep);
+    sigma_ruleset_destroy(set);
     return e;
 }
 
