@@ -104,6 +104,24 @@ out:
     return e;
 }
 
+weir_engine *cli_engine(const char *db, const char *const *paths, size_t n, const char *prog,
+                        char *err, size_t errlen)
+{
+    if (db) {
+        weir_engine *e = NULL;
+        if (n > 0) {
+            snprintf(err, errlen, "--db and --rules exclude each other");
+            return NULL;
+        }
+        return weir_engine_load(&e, db, err, errlen) == 0 ? e : NULL;
+    }
+    if (n == 0) {
+        const char *def = cli_default_patterns();
+        return cli_load_engine(&def, 1, prog, 1, err, errlen);
+    }
+    return cli_load_engine(paths, n, prog, 1, err, errlen);
+}
+
 const char *cli_default_patterns(void)
 {
     const char *env = getenv("WEIR_PATTERNS");

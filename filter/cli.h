@@ -36,6 +36,10 @@ int cli_split_kafka_prop(const char *kv, strvec *consumer, strvec *producer, cha
 weir_engine *cli_load_engine(const char *const *paths, size_t n, const char *prog, int strict,
                              char *err, size_t errlen);
 
+/* The engine from a compiled rules file (db != NULL) or else from Sigma paths (strict). */
+weir_engine *cli_engine(const char *db, const char *const *paths, size_t n, const char *prog,
+                        char *err, size_t errlen);
+
 /* The rule pack directory used when no --rules is given: $WEIR_PATTERNS, else the build's. */
 const char *cli_default_patterns(void);
 
@@ -47,5 +51,7 @@ int cmd_run(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
 int cmd_alerts(int argc, char **argv);
 int cmd_scan(int argc, char **argv);
+int cmd_check(int argc, char **argv);
+int cmd_compile(int argc, char **argv);
 
 #endif

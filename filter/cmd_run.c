@@ -28,6 +28,7 @@ static void run_usage(FILE *fp)
             "  -t, --topic TOPIC       input topic (repeatable)\n"
             "  -r, --rules PATH        Sigma rule file, or directory searched recursively for\n"
             "                          *.yml/*.yaml (repeatable; default: %s)\n"
+            "      --db FILE           compiled rules from 'weir compile' instead of --rules\n"
             "  -f, --format F          log format of the input: auto (default), iis, httpproxy,\n"
             "                          ecp, oab, rpshttp, smtpreceive, msgtrack, syslog,\n"
             "                          combined, json\n"
@@ -59,6 +60,7 @@ enum {
     OPT_LOG_LEVEL,
     OPT_LOG_FORMAT,
     OPT_MAX_EVENT,
+    OPT_DB,
 };
 
 static int parse_num(const char *opt, const char *s, long min, long max, long *out)
@@ -81,6 +83,7 @@ int cmd_run(int argc, char **argv)
         {"topic", required_argument, 0, 't'},
         {"rules", required_argument, 0, 'r'},
         {"format", required_argument, 0, 'f'},
+        {"db", required_argument, 0, OPT_DB},
         {"max-event", required_argument, 0, OPT_MAX_EVENT},
         {"group", required_argument, 0, 'g'},
         {"alerts-topic", required_argument, 0, 'a'},
@@ -103,6 +106,7 @@ int cmd_run(int argc, char **argv)
     long v;
     weir_engine *eng = NULL;
     weir_mock *mock = NULL;
+    const char *db = NULL;
 
     optind = 1;
     while ((c = getopt_long(argc, argv, "b:t:r:f:g:a:X:eh", longopts, NULL)) != -1) {
@@ -123,6 +127,9 @@ int cmd_run(int argc, char **argv)
                         optarg);
                 goto out;
             }
+            break;
+        case OPT_DB:
+            db = optarg;
             break;
         case OPT_MAX_EVENT:
             if (parse_num("--max-event", optarg, 256, 256L * 1024 * 1024, &v) != 0)
@@ -192,16 +199,14 @@ int cmd_run(int argc, char **argv)
         goto out;
     }
     wlog_setup(lvl, fmt);
-    if (rules.n == 0)
-        strvec_push(&rules, cli_default_patterns());
-    if (!(eng = cli_load_engine(rules.v, rules.n, "weir run", 1, err, sizeof(err)))) {
+    if (!(eng = cli_engine(db, rules.v, rules.n, "weir run", err, sizeof(err)))) {
         fprintf(stderr, "weir run: %s\n", err);
         goto out;
     }
-    char nr[32], db[32];
+    char nr[32], dbb[32];
     snprintf(nr, sizeof(nr), "%zu", weir_engine_nrules(eng));
-    snprintf(db, sizeof(db), "%zu", weir_engine_db_bytes(eng));
-    wlog(WLOG_INFO, "rules compiled", "rules", nr, "db_bytes", db, "rules_version",
+    snprintf(dbb, sizeof(dbb), "%zu", weir_engine_db_bytes(eng));
+    wlog(WLOG_INFO, "rules compiled", "rules", nr, "db_bytes", dbb, "rules_version",
          weir_engine_rules_hash(eng), NULL);
 
     if (strcmp(o.brokers, "embedded") == 0) {

@@ -30,6 +30,7 @@ static void scan_usage(FILE *fp)
             "\n"
             "Options:\n"
             "  -r, --rules PATH     Sigma rule file or directory (repeatable; default: %s)\n"
+            "      --db FILE        compiled rules from 'weir compile' instead of --rules\n"
             "  -f, --format F       auto (default: per file, from headers and line shape), iis,\n"
             "                       httpproxy, ecp, oab, rpshttp, smtpreceive, msgtrack, syslog,\n"
             "                       combined, json\n"
@@ -170,6 +171,7 @@ int cmd_scan(int argc, char **argv)
         {"output", required_argument, 0, 'o'},
         {"stats", no_argument, 0, 's'},
         {"max-event", required_argument, 0, 256},
+        {"db", required_argument, 0, 257},
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
     };
@@ -182,6 +184,7 @@ int cmd_scan(int argc, char **argv)
     memset(&ctx, 0, sizeof(ctx));
     msgpack_sbuffer_init(&ctx.sb);
     weir_engine *eng = NULL;
+    const char *db = NULL;
 
     optind = 1;
     while ((c = getopt_long(argc, argv, "r:f:o:sh", longopts, NULL)) != -1) {
@@ -215,6 +218,9 @@ int cmd_scan(int argc, char **argv)
             max_event = (size_t)v;
             break;
         }
+        case 257:
+            db = optarg;
+            break;
         case 'h':
             scan_usage(stdout);
             rc = WEIR_EXIT_OK;
@@ -225,9 +231,7 @@ int cmd_scan(int argc, char **argv)
         }
     }
     wlog_setup(WLOG_WARN, WLOG_TEXT);
-    if (rules.n == 0)
-        strvec_push(&rules, cli_default_patterns());
-    if (!(eng = cli_load_engine(rules.v, rules.n, "weir scan", 1, err, sizeof(err)))) {
+    if (!(eng = cli_engine(db, rules.v, rules.n, "weir scan", err, sizeof(err)))) {
         fprintf(stderr, "weir scan: %s\n", err);
         goto out;
     }

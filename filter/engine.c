@@ -28,70 +28,7 @@
 #include <time.h>
 
 #include "weir/logsource.h"
-
-#define FIELD_RAW (-1) /* keyword atoms: the raw event */
-
-typedef enum {
-    ATOM_HS,     /* Hyperscan expression on a field / the raw event */
-    ATOM_EXISTS, /* field present (want=true) or absent (want=false) */
-    ATOM_NULL,   /* field absent or empty */
-    ATOM_EMPTY,  /* field present and empty */
-    ATOM_CIDR,   /* field is an IP inside a network */
-    ATOM_CMP,    /* field is a number comparing as asked */
-} atom_kind;
-
-typedef struct {
-    atom_kind kind;
-    int field;
-    char *expr; /* HS */
-    unsigned flags;
-    bool want;  /* EXISTS */
-    int family; /* CIDR */
-    unsigned char addr[16];
-    unsigned prefix;
-    sigma_cmp_op op; /* CMP */
-    double num;
-    uint32_t *rules; /* rules using this atom (HS only: who to evaluate when it matches) */
-    size_t nrules;
-} atom_t;
-
-enum { OP_ATOM, OP_AND, OP_OR, OP_NOT, OP_TRUE, OP_FALSE };
-
-typedef struct {
-    uint32_t op : 3;
-    uint32_t arg : 29; /* atom index, or child count for AND/OR */
-} op_t;
-
-typedef struct {
-    weir_rule meta;
-    weir_fmt_mask formats;
-    int *fields; /* distinct fields the rule tests, for the alert's "fields" */
-    size_t nfields;
-    op_t *prog;
-    size_t nprog;
-} rule_t;
-
-typedef struct {
-    int field; /* FIELD_RAW for the keyword database */
-    hs_database_t *db;
-    uint32_t *atom_of; /* expression id → atom index */
-    size_t nexprs;
-} fielddb_t;
-
-struct weir_engine {
-    rule_t *rules;
-    size_t nrules;
-    atom_t *atoms;
-    size_t natoms, capatoms;
-    fielddb_t *dbs;
-    size_t ndbs;
-    uint32_t *always; /* rules that can match without any Hyperscan atom */
-    size_t nalways;
-    size_t max_prog;
-    size_t db_bytes;
-    double compile_ms;
-    char hash[17];
-};
+#include "engine_priv.h"
 
 struct weir_scanner {
     const weir_engine *e;
@@ -504,7 +441,7 @@ static char *dup_or_empty(const char *s)
     return strdup(s ? s : "");
 }
 
-static void rule_meta_free(weir_rule *m)
+void engine_rule_meta_free(weir_rule *m)
 {
     free(m->id);
     free(m->title);
@@ -574,6 +511,23 @@ static int needs_always(const weir_engine *e, const rule_t *r, uint8_t *stack)
     return eval_prog(r->prog, r->nprog, stack, always_false, NULL);
 }
 
+int engine_finish(weir_engine *e)
+{
+    uint8_t *stack = malloc(e->max_prog + 1);
+    free(e->always);
+    e->nalways = 0;
+    e->always = calloc(e->nrules ? e->nrules : 1, sizeof(uint32_t));
+    if (!stack || !e->always) {
+        free(stack);
+        return -1;
+    }
+    for (size_t i = 0; i < e->nrules; i++)
+        if (needs_always(e, &e->rules[i], stack))
+            e->always[e->nalways++] = (uint32_t)i;
+    free(stack);
+    return 0;
+}
+
 static int add_posting(atom_t *a, uint32_t rule)
 {
     if (a->nrules && a->rules[a->nrules - 1] == rule)
@@ -596,7 +550,7 @@ static uint64_t fnv1a(uint64_t h, const void *p, size_t n)
     return h;
 }
 
-static void compute_hash(weir_engine *e)
+void engine_compute_hash(weir_engine *e)
 {
     uint64_t h = 0xcbf29ce484222325ULL;
     for (size_t i = 0; i < e->nrules; i++) {
@@ -739,7 +693,7 @@ int weir_engine_build(weir_engine **out, const sigma_ruleset *set, weir_build_re
             continue;
         }
         if (fill_meta(&rt->meta, r) != 0) {
-            rule_meta_free(&rt->meta);
+            engine_rule_meta_free(&rt->meta);
             free(c.prog.v);
             snprintf(err, errlen, "out of memory");
             goto fail;
@@ -760,33 +714,26 @@ int weir_engine_build(weir_engine **out, const sigma_ruleset *set, weir_build_re
         snprintf(err, errlen, "no rule could be compiled (%zu rejected)", rep->nrejected);
         goto fail;
     }
-    /* postings and always-evaluated rules */
-    uint8_t *stack = malloc(e->max_prog + 1);
-    e->always = calloc(e->nrules, sizeof(uint32_t));
-    if (!stack || !e->always) {
-        free(stack);
-        snprintf(err, errlen, "out of memory");
-        goto fail;
-    }
+    /* postings: which rules to evaluate when an atom matches */
     for (size_t i = 0; i < e->nrules; i++) {
         rule_t *rt = &e->rules[i];
         for (size_t k = 0; k < rt->nprog; k++)
             if (rt->prog[k].op == OP_ATOM && e->atoms[rt->prog[k].arg].kind == ATOM_HS &&
                 add_posting(&e->atoms[rt->prog[k].arg], (uint32_t)i) != 0) {
-                free(stack);
                 snprintf(err, errlen, "out of memory");
                 goto fail;
             }
-        if (needs_always(e, rt, stack))
-            e->always[e->nalways++] = (uint32_t)i;
     }
-    free(stack);
+    if (engine_finish(e) != 0) {
+        snprintf(err, errlen, "out of memory");
+        goto fail;
+    }
     if (compile_dbs(e, err, errlen) != 0)
         goto fail;
     for (size_t i = 0; i < e->natoms; i++)
         rep->natoms += e->atoms[i].kind == ATOM_HS;
     rep->ndatabases = e->ndbs;
-    compute_hash(e);
+    engine_compute_hash(e);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     e->compile_ms =
         (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
@@ -802,7 +749,7 @@ void weir_engine_destroy(weir_engine *e)
     if (!e)
         return;
     for (size_t i = 0; i < e->nrules; i++) {
-        rule_meta_free(&e->rules[i].meta);
+        engine_rule_meta_free(&e->rules[i].meta);
         free(e->rules[i].prog);
         free(e->rules[i].fields);
     }

@@ -23,6 +23,8 @@ static void usage(FILE *fp)
             "traffic\n"
             "  alerts    print the alerts on an alerts topic as JSON lines\n"
             "  scan      scan log files offline (retro-hunt); exit 1 when something matched\n"
+            "  check     load and compile rules; one line per rule, ok or why rejected\n"
+            "  compile   compile rules into a file that run and scan load with --db\n"
             "\n"
             "Options:\n"
             "  -h, --help     this help; 'weir COMMAND --help' describes a command\n"
@@ -57,6 +59,10 @@ int main(int argc, char **argv)
         return cmd_alerts(argc - 1, argv + 1);
     if (!strcmp(cmd, "scan"))
         return cmd_scan(argc - 1, argv + 1);
+    if (!strcmp(cmd, "check"))
+        return cmd_check(argc - 1, argv + 1);
+    if (!strcmp(cmd, "compile"))
+        return cmd_compile(argc - 1, argv + 1);
     fprintf(stderr, "weir: unknown command '%s' (try 'weir --help')\n", cmd);
     return WEIR_EXIT_USAGE;
 }

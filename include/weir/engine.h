@@ -68,6 +68,18 @@ int weir_engine_build(weir_engine **out, const sigma_ruleset *set, weir_build_re
                       char *err, size_t errlen);
 void weir_engine_destroy(weir_engine *e);
 
+/*
+ * Writes the compiled engine to path (atomically: a temporary file renamed into place), with a
+ * header naming the weir version, Hyperscan version, platform and rules hash.
+ */
+int weir_engine_save(const weir_engine *e, const char *path, char *err, size_t errlen);
+
+/*
+ * Loads an engine saved by weir_engine_save. A file from another weir or Hyperscan version, or
+ * for another CPU platform, is refused with a message saying which and what to do.
+ */
+int weir_engine_load(weir_engine **out, const char *path, char *err, size_t errlen);
+
 size_t weir_engine_nrules(const weir_engine *e);
 const weir_rule *weir_engine_rule(const weir_engine *e, uint32_t idx);
 /* The fields (WEIR_F_*) rule idx tests, for reporting what matched; *fields is engine-owned. */

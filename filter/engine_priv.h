@@ -1,0 +1,84 @@
+/*
+ * The compiled engine's insides, shared by engine.c (build, scan) and engine_io.c (save, load).
+ * Nothing outside those two files includes this.
+ */
+#ifndef WEIR_ENGINE_PRIV_H
+#define WEIR_ENGINE_PRIV_H
+
+#include <hs/hs.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "weir/engine.h"
+#include "weir/logsource.h"
+
+#define FIELD_RAW (-1) /* keyword atoms: the raw event */
+
+typedef enum {
+    ATOM_HS,     /* Hyperscan expression on a field / the raw event */
+    ATOM_EXISTS, /* field present (want=true) or absent (want=false) */
+    ATOM_NULL,   /* field absent or empty */
+    ATOM_EMPTY,  /* field present and empty */
+    ATOM_CIDR,   /* field is an IP inside a network */
+    ATOM_CMP,    /* field is a number comparing as asked */
+} atom_kind;
+
+typedef struct {
+    atom_kind kind;
+    int field;
+    char *expr; /* HS */
+    unsigned flags;
+    bool want;  /* EXISTS */
+    int family; /* CIDR */
+    unsigned char addr[16];
+    unsigned prefix;
+    sigma_cmp_op op; /* CMP */
+    double num;
+    uint32_t *rules; /* rules using this atom (HS only: who to evaluate when it matches) */
+    size_t nrules;
+} atom_t;
+
+enum { OP_ATOM, OP_AND, OP_OR, OP_NOT, OP_TRUE, OP_FALSE };
+
+typedef struct {
+    uint32_t op : 3;
+    uint32_t arg : 29; /* atom index, or child count for AND/OR */
+} op_t;
+
+typedef struct {
+    weir_rule meta;
+    weir_fmt_mask formats;
+    int *fields; /* distinct fields the rule tests, for the alert's "fields" */
+    size_t nfields;
+    op_t *prog;
+    size_t nprog;
+} rule_t;
+
+typedef struct {
+    int field; /* FIELD_RAW for the keyword database */
+    hs_database_t *db;
+    uint32_t *atom_of; /* expression id → atom index */
+    size_t nexprs;
+} fielddb_t;
+
+struct weir_engine {
+    rule_t *rules;
+    size_t nrules;
+    atom_t *atoms;
+    size_t natoms, capatoms;
+    fielddb_t *dbs;
+    size_t ndbs;
+    uint32_t *always; /* rules that can match without any Hyperscan atom */
+    size_t nalways;
+    size_t max_prog;
+    size_t db_bytes;
+    double compile_ms;
+    char hash[17];
+};
+
+void engine_rule_meta_free(weir_rule *m);
+void engine_compute_hash(weir_engine *e);
+/* Derives what is not stored: the rules evaluated on every event. 0, or -1 out of memory. */
+int engine_finish(weir_engine *e);
+
+#endif
