@@ -494,38 +494,104 @@ static int collect_fields(const weir_engine *e, rule_t *rt)
     return 0;
 }
 
-static int always_false(void *ctx, uint32_t atom)
-{
-    (void)ctx;
-    (void)atom;
-    return 0;
-}
+/*
+ * Which atoms make a rule worth evaluating. For each program node, a "trigger set": atoms one of
+ * which must match for the node to be true, or "none" when it can be true with no Hyperscan
+ * atom matching (NOT, exists, null, cidr, numeric tests). AND needs all its children, so one
+ * child's set suffices: the most selective one is taken, so `cs-method: POST and uri contains
+ * /ecp/` is evaluated when the URI atom matches, not on every POST. OR needs the union. A rule
+ * whose root is "none" is evaluated on every event.
+ */
+typedef struct {
+    uint32_t *v;
+    size_t n;
+    int none;
+    double cost; /* rough likelihood of matching an ordinary event: lower is more selective */
+} tset;
 
-/* A rule must be evaluated on every event when it could match with no Hyperscan atom true:
- * it uses a direct atom (exists, null, cidr, …) or its program is true with all atoms false. */
-static int needs_always(const weir_engine *e, const rule_t *r, uint8_t *stack)
+static double atom_cost(const atom_t *a)
 {
-    for (size_t i = 0; i < r->nprog; i++)
-        if (r->prog[i].op == OP_ATOM && e->atoms[r->prog[i].arg].kind != ATOM_HS)
-            return 1;
-    return eval_prog(r->prog, r->nprog, stack, always_false, NULL);
-}
-
-int engine_finish(weir_engine *e)
-{
-    uint8_t *stack = malloc(e->max_prog + 1);
-    free(e->always);
-    e->nalways = 0;
-    e->always = calloc(e->nrules ? e->nrules : 1, sizeof(uint32_t));
-    if (!stack || !e->always) {
-        free(stack);
-        return -1;
+    switch (a->field) {
+    case WEIR_F_CS_METHOD: /* few distinct values: a test on them matches many events */
+    case WEIR_F_SC_STATUS:
+    case WEIR_F_S_PORT:
+    case WEIR_F_SC_SUBSTATUS:
+    case WEIR_F_SC_WIN32_STATUS:
+    case WEIR_F_CS_VERSION:
+        return 100.0;
+    default:
+        return 1.0 + 8.0 / (1.0 + (double)strlen(a->expr ? a->expr : ""));
     }
-    for (size_t i = 0; i < e->nrules; i++)
-        if (needs_always(e, &e->rules[i], stack))
-            e->always[e->nalways++] = (uint32_t)i;
-    free(stack);
-    return 0;
+}
+
+static int rule_triggers(const weir_engine *e, const rule_t *r, tset *out)
+{
+    tset *st = calloc(r->nprog + 1, sizeof(tset));
+    size_t sp = 0;
+    int rc = -1;
+    if (!st)
+        return -1;
+    for (size_t i = 0; i < r->nprog; i++) {
+        const op_t o = r->prog[i];
+        tset t = {0};
+        if (o.op == OP_ATOM && e->atoms[o.arg].kind == ATOM_HS) {
+            if (!(t.v = malloc(sizeof(uint32_t))))
+                goto out;
+            t.v[t.n++] = o.arg;
+            t.cost = atom_cost(&e->atoms[o.arg]);
+        } else if (o.op == OP_ATOM || o.op == OP_TRUE) {
+            t.none = 1;
+        } else if (o.op == OP_FALSE) {
+            /* never true: an empty set, no atom ever makes it a candidate */
+        } else if (o.op == OP_NOT) {
+            free(st[sp - 1].v);
+            st[--sp] = (tset){0};
+            t.none = 1;
+        } else { /* AND / OR over the top o.arg sets */
+            tset *kids = &st[sp - o.arg];
+            if (o.op == OP_OR) {
+                size_t total = 0;
+                for (size_t k = 0; k < o.arg; k++) {
+                    t.none |= kids[k].none;
+                    total += kids[k].n;
+                    t.cost += kids[k].cost;
+                }
+                if (!t.none && total && !(t.v = malloc(total * sizeof(uint32_t))))
+                    goto out;
+                for (size_t k = 0; !t.none && k < o.arg; k++) {
+                    memcpy(t.v + t.n, kids[k].v, kids[k].n * sizeof(uint32_t));
+                    t.n += kids[k].n;
+                }
+                for (size_t k = 0; k < o.arg; k++)
+                    free(kids[k].v);
+            } else {
+                size_t best = o.arg;
+                for (size_t k = 0; k < o.arg; k++)
+                    if (!kids[k].none && (best == o.arg || kids[k].cost < kids[best].cost))
+                        best = k;
+                if (best == o.arg) {
+                    t.none = 1;
+                } else {
+                    t = kids[best];
+                    kids[best].v = NULL;
+                }
+                for (size_t k = 0; k < o.arg; k++)
+                    free(kids[k].v);
+            }
+            sp -= o.arg;
+        }
+        st[sp++] = t;
+    }
+    if (sp != 1)
+        goto out;
+    *out = st[0];
+    st[0].v = NULL;
+    rc = 0;
+out:
+    for (size_t k = 0; k < sp; k++)
+        free(st[k].v);
+    free(st);
+    return rc;
 }
 
 static int add_posting(atom_t *a, uint32_t rule)
@@ -537,6 +603,34 @@ static int add_posting(atom_t *a, uint32_t rule)
         return -1;
     nr[a->nrules++] = rule;
     a->rules = nr;
+    return 0;
+}
+
+int engine_finish(weir_engine *e)
+{
+    for (size_t i = 0; i < e->natoms; i++) { /* derived here, whatever a file said */
+        free(e->atoms[i].rules);
+        e->atoms[i].rules = NULL;
+        e->atoms[i].nrules = 0;
+    }
+    free(e->always);
+    e->nalways = 0;
+    e->always = calloc(e->nrules ? e->nrules : 1, sizeof(uint32_t));
+    if (!e->always)
+        return -1;
+    for (size_t i = 0; i < e->nrules; i++) {
+        tset t;
+        if (rule_triggers(e, &e->rules[i], &t) != 0)
+            return -1;
+        if (t.none)
+            e->always[e->nalways++] = (uint32_t)i;
+        for (size_t k = 0; !t.none && k < t.n; k++)
+            if (add_posting(&e->atoms[t.v[k]], (uint32_t)i) != 0) {
+                free(t.v);
+                return -1;
+            }
+        free(t.v);
+    }
     return 0;
 }
 
@@ -714,16 +808,7 @@ int weir_engine_build(weir_engine **out, const sigma_ruleset *set, weir_build_re
         snprintf(err, errlen, "no rule could be compiled (%zu rejected)", rep->nrejected);
         goto fail;
     }
-    /* postings: which rules to evaluate when an atom matches */
-    for (size_t i = 0; i < e->nrules; i++) {
-        rule_t *rt = &e->rules[i];
-        for (size_t k = 0; k < rt->nprog; k++)
-            if (rt->prog[k].op == OP_ATOM && e->atoms[rt->prog[k].arg].kind == ATOM_HS &&
-                add_posting(&e->atoms[rt->prog[k].arg], (uint32_t)i) != 0) {
-                snprintf(err, errlen, "out of memory");
-                goto fail;
-            }
-    }
+    /* which rules to evaluate when an atom matches, and which on every event */
     if (engine_finish(e) != 0) {
         snprintf(err, errlen, "out of memory");
         goto fail;

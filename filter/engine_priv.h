@@ -78,7 +78,7 @@ struct weir_engine {
 
 void engine_rule_meta_free(weir_rule *m);
 void engine_compute_hash(weir_engine *e);
-/* Derives what is not stored: the rules evaluated on every event. 0, or -1 out of memory. */
+/* Derives the atom → rule postings and the rules evaluated on every event. 0, or -1. */
 int engine_finish(weir_engine *e);
 
 #endif
