@@ -134,6 +134,68 @@ def test_bad_option_values_are_usage_errors():
     assert r.returncode == 2 and "managed by weir" in r.stderr, r.stderr
 
 
+# Pinned: can only go up. Every rejection must carry a reason.
+SIGMAHQ_COMPILED_AT_LEAST = 149
+
+
+def test_sigmahq_corpus_compiles_and_every_rejection_says_why():
+    corpus = os.path.join(ROOT, "..", "shared", "sigmahq")
+    if not os.path.isdir(corpus):
+        log("  (../shared/sigmahq absent: skipped)")
+        return
+    r = run("check", corpus)
+    total = re.search(r"weir check: (\d+) rules, (\d+) compiled, (\d+) rejected", r.stdout)
+    assert total, r.stdout[-2000:]
+    n, ok, rejected = map(int, total.groups())
+    assert ok >= SIGMAHQ_COMPILED_AT_LEAST, f"{ok} of {n} compiled"
+    assert ok >= 0.95 * n
+    lines = [l for l in r.stdout.splitlines() if l.startswith(("ok ", "REJECTED "))]
+    assert len(lines) == n, (len(lines), n)
+    for l in lines:
+        if l.startswith("REJECTED"):
+            assert re.match(r"REJECTED \S+:\d+: rule \S+: \S", l), l
+    assert r.returncode == (2 if rejected else 0)
+
+
+def test_compiled_rules_file_gives_the_same_alerts():
+    e2e = os.path.join(ROOT, "tests", "fixtures", "e2e", "exchange-web.yml")
+    sample = os.path.join(ROOT, "tests", "fixtures", "parse", "iis_real.log")
+    with tempfile.TemporaryDirectory() as d:
+        db = os.path.join(d, "rules.db")
+        c = run("compile", "--output", db, e2e)
+        assert c.returncode == 0 and os.path.getsize(db) > 0, c.stderr
+        a = run("scan", "--rules", e2e, sample)
+        b = run("scan", "--db", db, sample)
+        assert a.returncode == b.returncode == 1, (a.stderr, b.stderr)
+        strip = lambda out: [re.sub(r'"@timestamp":"[^"]*",', "", l) for l in out.splitlines()]
+        assert strip(a.stdout) == strip(b.stdout) and a.stdout
+        with open(db, "r+b") as f:
+            f.truncate(100)
+        bad = run("scan", "--db", db, sample)
+        assert bad.returncode == 2 and db in bad.stderr, bad.stderr
+
+
+def test_scan_exit_status_follows_grep():
+    e2e = os.path.join(ROOT, "tests", "fixtures", "e2e", "exchange-web.yml")
+    with tempfile.NamedTemporaryFile("w", suffix=".log", delete=False) as f:
+        f.write("2021-03-03 07:00:00 10.0.0.11 GET /owa/ - 443 - 172.16.0.5 Mozilla/5.0 - 200 0 0 3\n")
+    try:
+        r = run("scan", "--rules", e2e, "--format", "iis", f.name)
+        assert r.returncode == 0 and r.stdout == "", r
+        with open(f.name, "a") as g:
+            g.write("2021-03-03 06:49:42 10.0.0.11 POST /ecp/y.js - 443 - 198.51.100.21 x - 200 0 0 31\n")
+        r = run("scan", "--rules", e2e, "--format", "iis", "--stats", f.name)
+        assert r.returncode == 1, r
+        import json
+        a = json.loads(r.stdout.splitlines()[0])
+        assert a["log.file.path"] == f.name and a["log.file.line"] == 2
+        assert a["rules"][0]["id"] == "proxylogon-ssrf-ecp-js"
+        assert "2 events" in r.stderr and "proxylogon-ssrf-ecp-js" in r.stderr, r.stderr
+        assert run("scan", "--rules", e2e, "/nonexistent.log").returncode == 2
+    finally:
+        os.unlink(f.name)
+
+
 def test_demo_prints_a_proxylogon_alert_and_exits_0():
     r = run("demo", timeout=120)
     assert r.returncode == 0, r.stderr
