@@ -155,11 +155,64 @@ static void test_every_rule_fires_and_stays_quiet_on_its_fixtures(void **state)
     assert_int_equal(unproven, 0);
 }
 
+/* shared/detection-facts.md §9.1: the real lines fire, or stay silent, as labelled there. */
+static void test_real_lines_of_the_facts_fire_as_labelled(void **state)
+{
+    fx *f = *state;
+    char err[512], prev_fmt[32] = "";
+    FILE *fp = fopen(FIXTURES "/facts-9.1.tsv", "r");
+    assert_non_null(fp);
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n;
+    unsigned lineno = 0, attacks = 0, benign = 0, failures = 0;
+    weir_parser *p = NULL;
+    while ((n = getline(&line, &cap, fp)) != -1) {
+        lineno++;
+        while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+            line[--n] = '\0';
+        if (!n || line[0] == '#')
+            continue;
+        char *label = line, *fmt = strchr(label, '\t');
+        char *raw = fmt ? strchr(fmt + 1, '\t') : NULL;
+        assert_non_null(raw);
+        *fmt++ = *raw++ = '\0';
+        if (strcmp(fmt, prev_fmt) != 0) { /* a new stream */
+            weir_format wf;
+            assert_int_equal(weir_format_parse(fmt, &wf), 0);
+            weir_parser_destroy(p);
+            p = weir_parser_new(wf, err, sizeof(err));
+            snprintf(prev_fmt, sizeof(prev_fmt), "%s", fmt);
+        }
+        weir_hits h;
+        assert_int_equal(weir_scanner_scan(f->sc, p, raw, strlen(raw), &h, err, sizeof(err)), 0);
+        if (strcmp(label, "header") == 0)
+            continue;
+        int want = strcmp(label, "attack") == 0;
+        attacks += want;
+        benign += !want;
+        if ((h.n > 0) != want) {
+            failures++;
+            print_message("facts-9.1.tsv:%u: %s line raised %zu alerts: %s\n", lineno, label, h.n,
+                          raw);
+        }
+        for (size_t k = 0; k < h.n; k++)
+            print_message("facts-9.1.tsv:%u: %s -> %s\n", lineno, label,
+                          weir_engine_rule(f->e, h.rules[k])->id);
+    }
+    weir_parser_destroy(p);
+    free(line);
+    fclose(fp);
+    assert_true(attacks >= 9 && benign >= 4);
+    assert_int_equal(failures, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_every_rule_carries_level_attack_tags_and_falsepositives),
         cmocka_unit_test(test_every_rule_fires_and_stays_quiet_on_its_fixtures),
+        cmocka_unit_test(test_real_lines_of_the_facts_fire_as_labelled),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
