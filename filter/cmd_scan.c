@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "weir/clock.h"
 #include "weir/alert.h"
 #include "weir/log.h"
 #include "weir/mpjson.h"
@@ -58,16 +59,9 @@ typedef struct {
     double t0, last_progress;
 } scan_ctx;
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static void show_progress(scan_ctx *c, const char *name, uint64_t done, uint64_t total, int last)
 {
-    double t = now_s();
+    double t = weir_now_s();
     if (!last && t - c->last_progress < 0.2)
         return;
     c->last_progress = t;
@@ -150,7 +144,7 @@ static int scan_stream(scan_ctx *c, FILE *fp, const char *name, char *err, size_
 
 static void print_stats(const scan_ctx *c)
 {
-    double el = now_s() - c->t0;
+    double el = weir_now_s() - c->t0;
     fprintf(stderr,
             "weir scan: %" PRIu64 " events, %" PRIu64 " bytes, %" PRIu64 " malformed, %" PRIu64
             " header lines, %" PRIu64 " alerts in %.3f s (%.0f events/s, %.1f MB/s)\n",
@@ -243,7 +237,7 @@ int cmd_scan(int argc, char **argv)
         goto out;
     }
     ctx.progress = isatty(STDERR_FILENO) && !stats;
-    ctx.t0 = now_s();
+    ctx.t0 = weir_now_s();
     int nfiles = argc - optind;
     for (int i = 0; i < (nfiles ? nfiles : 1); i++) {
         const char *name = nfiles ? argv[optind + i] : "-";

@@ -8,6 +8,7 @@
  * batch inside the revoke callback as well means no partition is handed to another consumer
  * while alerts for it are still in flight or its offsets uncommitted.
  */
+#include "weir/clock.h"
 #include "weir/pipeline.h"
 
 #include <inttypes.h>
@@ -54,13 +55,6 @@ typedef struct pipeline {
     assigned_t *assigned;
     size_t nassigned, capassigned;
 } pipeline;
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 __attribute__((format(printf, 2, 3))) static void set_fatal(pipeline *p, const char *fmt, ...)
 {
@@ -273,7 +267,7 @@ static void handle_event(pipeline *p, rd_kafka_message_t *m)
     char err[256];
     weir_hits hits;
     if (p->st->consumed++ == 0)
-        p->t_first = now_s(); /* rates count from the first event, not from the group join */
+        p->t_first = weir_now_s(); /* rates count from the first event, not from the group join */
     p->st->bytes += m->len;
     assigned_t *a = find_assigned(p, topic, m->partition);
     if (!a) {
@@ -425,7 +419,7 @@ static int probe(pipeline *p, char *err, size_t errlen)
 static void log_progress(pipeline *p, double t0)
 {
     char ev[32], al[32], rate[32];
-    double el = now_s() - t0;
+    double el = weir_now_s() - t0;
     snprintf(ev, sizeof(ev), "%" PRIu64, p->st->consumed);
     snprintf(al, sizeof(al), "%" PRIu64, p->st->matched);
     snprintf(rate, sizeof(rate), "%.0f", el > 0 ? (double)p->st->consumed / el : 0.0);
@@ -462,7 +456,7 @@ weir_pipe_status weir_pipeline_run(const weir_pipeline_opts *o, const weir_engin
     wlog(WLOG_INFO, "consuming", "topic", o->topics[0], "group", o->group, "alerts_topic",
          o->alerts_topic, "rules_version", weir_engine_rules_hash(eng), NULL);
     rc = WEIR_PIPE_OK;
-    double t0 = now_s(), last_progress = t0;
+    double t0 = weir_now_s(), last_progress = t0;
     while (!p.fatal && !(o->stop && *o->stop)) {
         rd_kafka_message_t *m = rd_kafka_consumer_poll(p.consumer, 100);
         if (m) {
@@ -491,7 +485,7 @@ weir_pipe_status weir_pipeline_run(const weir_pipeline_opts *o, const weir_engin
         }
         if (drained)
             break;
-        double tn = now_s();
+        double tn = weir_now_s();
         if (tn - last_progress >= 10.0) {
             log_progress(&p, t0);
             last_progress = tn;
@@ -499,7 +493,7 @@ weir_pipe_status weir_pipeline_run(const weir_pipeline_opts *o, const weir_engin
     }
     if (!p.fatal)
         finish_batch(&p);
-    st->elapsed_s = now_s() - (p.t_first > 0 ? p.t_first : t0);
+    st->elapsed_s = weir_now_s() - (p.t_first > 0 ? p.t_first : t0);
     if (p.fatal) {
         snprintf(err, errlen, "%s", p.fatal_msg);
         rc = WEIR_PIPE_RUNTIME;

@@ -2,6 +2,7 @@
  * Alerts topic reader. It assigns partitions itself instead of joining a group, so reading
  * alerts never disturbs (or is disturbed by) the group of the weir instances that write them.
  */
+#include "weir/clock.h"
 #include "weir/reader.h"
 
 #include <librdkafka/rdkafka.h>
@@ -18,13 +19,6 @@ void weir_reader_opts_init(weir_reader_opts *o)
     memset(o, 0, sizeof(*o));
     o->topic = "weir-alerts";
     o->out = stdout;
-}
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 static void print_one(const weir_reader_opts *o, weir_reader_stats *st, const rd_kafka_message_t *m)
@@ -101,13 +95,13 @@ int weir_reader_run(const weir_reader_opts *o, weir_reader_stats *st, char *err,
     rc = 0;
     int eofs = 0;
     char *at_eof = calloc((size_t)nparts + 1, 1);
-    double last = now_s();
+    double last = weir_now_s();
     while (!(o->stop && *o->stop)) {
         if (o->count && st->alerts >= o->count)
             break;
         if (o->exit_eof && eofs == nparts)
             break;
-        if (o->timeout_ms && (now_s() - last) * 1000 >= o->timeout_ms) {
+        if (o->timeout_ms && (weir_now_s() - last) * 1000 >= o->timeout_ms) {
             rc = 1;
             break;
         }
@@ -133,7 +127,7 @@ int weir_reader_run(const weir_reader_opts *o, weir_reader_stats *st, char *err,
                 eofs--;
             }
             print_one(o, st, m);
-            last = now_s();
+            last = weir_now_s();
         }
         rd_kafka_message_destroy(m);
     }
