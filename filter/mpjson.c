@@ -197,9 +197,13 @@ int mpjson_write_alert_compact(FILE *fp, const msgpack_object *a, size_t max_raw
         top = order[best];
     fprintf(fp, "%-8s ", top);
     for (uint32_t i = 0; i < rules->via.array.size; i++) {
+        const msgpack_object *title = mpjson_map_get(&rules->via.array.ptr[i], "title");
         if (i)
-            fputc(',', fp);
-        write_plain(fp, mpjson_map_get(&rules->via.array.ptr[i], "id"), 80);
+            fputs("; ", fp);
+        if (title && title->type == MSGPACK_OBJECT_STR && title->via.str.size)
+            write_plain(fp, title, 100);
+        else
+            write_plain(fp, mpjson_map_get(&rules->via.array.ptr[i], "id"), 80);
     }
     const msgpack_object *k = mpjson_map_get(a, "kafka");
     const msgpack_object *file = mpjson_map_get(a, "log.file.path");
@@ -207,19 +211,19 @@ int mpjson_write_alert_compact(FILE *fp, const msgpack_object *a, size_t max_raw
         const msgpack_object *t = mpjson_map_get(k, "topic");
         const msgpack_object *p = mpjson_map_get(k, "partition");
         const msgpack_object *off = mpjson_map_get(k, "offset");
-        fputc(' ', fp);
+        fputs(" | ", fp);
         write_plain(fp, t, 64);
         if (p && off && p->type == MSGPACK_OBJECT_POSITIVE_INTEGER &&
             off->type == MSGPACK_OBJECT_POSITIVE_INTEGER)
             fprintf(fp, "/%" PRIu64 "@%" PRIu64, p->via.u64, off->via.u64);
     } else if (file) {
         const msgpack_object *line = mpjson_map_get(a, "log.file.line");
-        fputc(' ', fp);
+        fputs(" | ", fp);
         write_plain(fp, file, 200);
         if (line && line->type == MSGPACK_OBJECT_POSITIVE_INTEGER)
             fprintf(fp, ":%" PRIu64, line->via.u64);
     }
-    fputs(": ", fp);
+    fputs(" | ", fp);
     write_plain(fp, raw, max_raw);
     fputc('\n', fp);
     return 0;

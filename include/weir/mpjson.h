@@ -21,7 +21,8 @@ void mpjson_write_str(FILE *fp, const char *s, size_t n);
 const msgpack_object *mpjson_map_get(const msgpack_object *obj, const char *key);
 
 /*
- * One line per alert: "LEVEL rule-id[,rule-id…] topic/partition@offset: raw (truncated)".
+ * One line per alert: "LEVEL title[; title…] | topic/partition@offset | raw (truncated)"
+ * (the highest level of the matching rules; the rule id where a rule has no title).
  * Returns -1 if obj does not look like a weir alert.
  */
 int mpjson_write_alert_compact(FILE *fp, const msgpack_object *alert, size_t max_raw);

@@ -18,7 +18,7 @@ def run(*args, timeout=60):
 
 
 def test_every_option_in_the_source_is_in_the_help():
-    for cmd in ("run", "demo", "alerts"):
+    for cmd in ("run", "demo", "alerts", "scan", "check", "compile"):
         src = open(os.path.join(ROOT, "filter", f"cmd_{cmd}.c")).read()
         table = src[src.index("longopts[] = {"):]
         table = table[:table.index("};")]
@@ -32,7 +32,8 @@ def test_every_option_in_the_source_is_in_the_help():
         for s in shorts:
             assert f"-{s}" in h.stdout, f"weir {cmd} --help does not describe -{s}"
     top = run("--help")
-    assert top.returncode == 0 and all(c in top.stdout for c in ("run", "demo", "alerts"))
+    assert top.returncode == 0 and all(c in top.stdout for c in
+                                       ("run", "demo", "alerts", "scan", "check", "compile"))
 
 
 def test_unknown_command_is_usage_error():
@@ -200,7 +201,8 @@ def test_demo_prints_a_proxylogon_alert_and_exits_0():
     r = run("demo", timeout=120)
     assert r.returncode == 0, r.stderr
     lines = r.stdout.splitlines()
-    assert any(re.match(r"^(high|critical)\s+proxylogon-", l) for l in lines), r.stdout
+    assert any(re.match(r"^(high|critical)\s+.*ProxyLogon.* \| weir-demo-events/\d+@\d+ \| ", l)
+               for l in lines), r.stdout
     summary = [l for l in lines if "events scanned" in l]
     assert summary, r.stdout
     m = re.search(r"(\d+) events scanned, (\d+) alerts produced, (\d+) acknowledged, (\d+) read "
