@@ -140,8 +140,8 @@ int cmd_demo(int argc, char **argv)
     }
     const char *brokers = weir_mock_bootstraps(mock);
     printf("weir demo: embedded Kafka (librdkafka mock cluster) on %s\n", brokers);
-    printf("weir demo: %zu rules compiled into one Hyperscan database (%zu bytes, %.1f ms)\n",
-           weir_engine_nrules(eng), weir_engine_db_bytes(eng),
+    printf("weir demo: %zu Sigma rules compiled into %zu Hyperscan databases (%zu bytes, %.1f ms)\n",
+           weir_engine_nrules(eng), weir_engine_ndatabases(eng), weir_engine_db_bytes(eng),
            weir_engine_compile_ms(eng));
 
     size_t planted;

@@ -879,6 +879,11 @@ size_t weir_engine_db_bytes(const weir_engine *e)
     return e->db_bytes;
 }
 
+size_t weir_engine_ndatabases(const weir_engine *e)
+{
+    return e->ndbs;
+}
+
 double weir_engine_compile_ms(const weir_engine *e)
 {
     return e->compile_ms;

@@ -87,6 +87,8 @@ size_t weir_engine_rule_fields(const weir_engine *e, uint32_t idx, const int **f
 /* 16 hex digits identifying the compiled rule set: the "rules version" alerts carry. */
 const char *weir_engine_rules_hash(const weir_engine *e);
 size_t weir_engine_db_bytes(const weir_engine *e);
+/* Hyperscan databases: one per field that rules test, plus one for keywords. */
+size_t weir_engine_ndatabases(const weir_engine *e);
 double weir_engine_compile_ms(const weir_engine *e);
 
 /* ---- scanning ----------------------------------------------------------------------------- */
