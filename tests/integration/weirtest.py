@@ -5,6 +5,7 @@ Only Debian packages are used (python3-confluent-kafka, python3-msgpack), so the
 weir's alerts with a msgpack library that weir itself does not use.
 """
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -41,6 +42,7 @@ class Broker:
     def __exit__(self, *exc):
         subprocess.run([os.path.join(ROOT, "scripts", "kafka"), "stop", "--dir", self.dir],
                        check=False, timeout=120)
+        shutil.rmtree(self.dir, ignore_errors=True)  # start kept it: the dir was ours
 
     def create_topics(self, **topics):
         admin = AdminClient({"bootstrap.servers": self.bootstrap})
