@@ -6,6 +6,7 @@ The expected rule ids below were written by reading tests/fixtures/e2e/exchange-
 by running weir. The stream is an IIS one, as a topic per log type is how Exchange logs are
 shipped; the other Exchange log formats are covered by the rule-pack fixtures.
 """
+import json
 import random
 import re
 import subprocess
@@ -157,6 +158,21 @@ def main():
         missing = set(expected) - set(seen)
         assert not missing, f"{len(missing)} expected alerts missing, e.g. {events[min(missing)]!r}"
         assert len(alerts) == len(expected)
+
+        # weir alerts prints the same alerts as JSON, one per line
+        r = subprocess.run([WEIR, "alerts", "--brokers", b.bootstrap, "--topic", "alerts",
+                            "--from-beginning", "--exit-eof"], stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True, timeout=120)
+        assert r.returncode == 0, r.stderr
+        js = [json.loads(l) for l in r.stdout.splitlines()]
+        assert len(js) == len(alerts)
+        assert sorted(j["event.original"] for j in js) == \
+            sorted(decode_alert(v)["event.original"].decode() for _, _, v in alerts)
+        assert all(set(j) == ALERT_KEYS for j in js)
+        r = subprocess.run([WEIR, "alerts", "--brokers", b.bootstrap, "--topic", "alerts",
+                            "--from-beginning", "--count", "5", "--format", "compact"],
+                           stdout=subprocess.PIPE, text=True, timeout=120)
+        assert r.returncode == 0 and len(r.stdout.splitlines()) == 5, r.stdout
 
         # per input partition, alerts appear in offset order
         order = {}
