@@ -38,6 +38,8 @@ static void run_usage(FILE *fp)
             "  -a, --alerts-topic T    topic to produce alerts to (default: weir-alerts)\n"
             "  -X KEY=VALUE            librdkafka property for both clients; prefix KEY with\n"
             "                          'consumer.' or 'producer.' for one (repeatable)\n"
+            "  -w, --workers N         scanning threads (default: 0, one per online CPU); each\n"
+            "                          partition is scanned by one of them, in order\n"
             "  -e, --exit-eof          exit once every assigned partition is drained\n"
             "      --batch N           commit at most every N events (default: 10000)\n"
             "      --batch-ms MS       ... or every MS milliseconds (default: 200)\n"
@@ -88,6 +90,7 @@ int cmd_run(int argc, char **argv)
         {"group", required_argument, 0, 'g'},
         {"alerts-topic", required_argument, 0, 'a'},
         {"exit-eof", no_argument, 0, 'e'},
+        {"workers", required_argument, 0, 'w'},
         {"batch", required_argument, 0, OPT_BATCH},
         {"batch-ms", required_argument, 0, OPT_BATCH_MS},
         {"connect-timeout", required_argument, 0, OPT_CONNECT_TIMEOUT},
@@ -109,7 +112,7 @@ int cmd_run(int argc, char **argv)
     const char *db = NULL;
 
     optind = 1;
-    while ((c = getopt_long(argc, argv, "b:t:r:f:g:a:X:eh", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "b:t:r:f:g:a:X:ew:h", longopts, NULL)) != -1) {
         switch (c) {
         case 'b':
             o.brokers = optarg;
@@ -150,6 +153,11 @@ int cmd_run(int argc, char **argv)
             break;
         case 'e':
             o.exit_eof = 1;
+            break;
+        case 'w':
+            if (parse_num("--workers", optarg, 0, 256, &v) != 0)
+                goto out;
+            o.workers = (size_t)v;
             break;
         case OPT_BATCH:
             if (parse_num("--batch", optarg, 1, 10000000, &v) != 0)

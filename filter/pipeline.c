@@ -1,36 +1,41 @@
 /*
  * The consume → scan → produce → commit loop.
  *
- * Delivery guarantee (at-least-once): events are scanned as they arrive and their alerts handed
- * to the idempotent producer at once, but offsets are committed only at a batch boundary, after
- * the producer has reported every alert of the batch as acknowledged. If an alert fails, nothing
- * of that batch is committed and weir stops, so a restart re-reads those events. Finishing the
- * batch inside the revoke callback as well means no partition is handed to another consumer
- * while alerts for it are still in flight or its offsets uncommitted.
+ * The pipeline thread polls the consumer and hands each event to the worker that owns its
+ * partition (filter/workers.c); workers scan and produce alerts. Events are grouped into
+ * batches as they are dispatched. Delivery guarantee (at-least-once): a batch's offsets are
+ * committed only when every event of it was processed and every alert of it acknowledged by the
+ * broker, and batches are committed in order. If an alert fails, weir stops and commits nothing
+ * from that batch on, so a restart re-reads those events. The revoke callback drains every batch
+ * before the partitions move on, so no partition changes hands with alerts in flight.
+ *
+ * Backpressure: when batches pile up waiting for acknowledgements (a slow alerts broker), the
+ * assigned partitions are paused and resumed once the backlog drains; when a worker queue is
+ * full, dispatch waits. Memory stays bounded and nothing is dropped.
  */
 #include "weir/clock.h"
 #include "weir/pipeline.h"
 
 #include <inttypes.h>
 #include <librdkafka/rdkafka.h>
-#include <msgpack.h>
+#include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
+#include <unistd.h>
 
-#include "weir/alert.h"
 #include "weir/kconf.h"
 #include "weir/log.h"
+#include "workers.h"
 
-/* One assigned partition: a stream of lines with its own parser state (a "#Fields:" header
- * in a partition governs the lines after it in that partition only). */
+#define MAX_PENDING_BATCHES 8 /* pause consumption beyond this many unacknowledged batches */
+
 typedef struct {
     char *topic;
     int32_t partition;
     int eof; /* reached the end and nothing newer seen since */
-    weir_parser *parser;
 } assigned_t;
 
 typedef struct pipeline {
@@ -39,32 +44,44 @@ typedef struct pipeline {
     weir_pipeline_stats *st;
     rd_kafka_t *consumer;
     rd_kafka_t *producer;
-    weir_scanner *scanner;
-    msgpack_sbuffer sb;
+    wk_pool *pool;
+    wk_shared sh;
 
-    /* current batch */
-    size_t batch_events;
-    uint64_t inflight;                         /* alerts produced, no delivery report yet */
-    rd_kafka_topic_partition_list_t *to_commit; /* next offset per partition in this batch */
-    struct timespec batch_start;
+    wk_batch *open;                   /* collecting events */
+    wk_batch *pending, *pending_tail; /* sealed, waiting for processing and acks, in order */
+    size_t npending;
+    int paused;
+    int draining; /* commits are synchronous while draining */
 
-    double t_first;          /* when the first event arrived */
-    int fatal;               /* stop: an alert failed or a fatal Kafka error */
+    double t_first;
+    atomic_int failed; /* an alert failed or a fatal Kafka error: stop, commit no more */
+    atomic_uint_least64_t acked, nacked; /* alerts acknowledged / refused by the broker */
+    pthread_mutex_t fatal_mu;
     char fatal_msg[512];
 
     assigned_t *assigned;
     size_t nassigned, capassigned;
 } pipeline;
 
+static void fatal_cb(void *ctx, const char *msg)
+{
+    pipeline *p = ctx;
+    pthread_mutex_lock(&p->fatal_mu);
+    if (!atomic_load(&p->failed)) { /* keep the first reason: later ones are consequences */
+        snprintf(p->fatal_msg, sizeof(p->fatal_msg), "%s", msg);
+        atomic_store(&p->failed, 1);
+    }
+    pthread_mutex_unlock(&p->fatal_mu);
+}
+
 __attribute__((format(printf, 2, 3))) static void set_fatal(pipeline *p, const char *fmt, ...)
 {
-    if (p->fatal)
-        return; /* keep the first reason: later ones are usually consequences */
-    p->fatal = 1;
+    char msg[512];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(p->fatal_msg, sizeof(p->fatal_msg), fmt, ap);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
+    fatal_cb(p, msg);
 }
 
 void weir_pipeline_opts_init(weir_pipeline_opts *o)
@@ -80,19 +97,19 @@ void weir_pipeline_opts_init(weir_pipeline_opts *o)
 
 /* ---- delivery reports --------------------------------------------------------------------- */
 
+/* Runs on whichever thread polls the producer: touches only atomics and the fatal slot. */
 static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 {
     (void)rk;
-    (void)opaque;
-    pipeline *p = m->_private;
-    p->inflight--;
+    pipeline *p = opaque;
     if (m->err) {
-        p->st->alerts_failed++;
+        atomic_fetch_add(&p->nacked, 1);
         set_fatal(p, "alert delivery to '%s' failed: %s", p->o->alerts_topic,
                   rd_kafka_err2str(m->err));
     } else {
-        p->st->alerts_acked++;
+        atomic_fetch_add(&p->acked, 1);
     }
+    wk_batch_delivered(m->_private);
 }
 
 static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
@@ -109,38 +126,129 @@ static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
          rd_kafka_err2name((rd_kafka_resp_err_t)err), NULL);
 }
 
-/* ---- batch boundary ------------------------------------------------------------------------ */
+/* ---- batches ------------------------------------------------------------------------------- */
 
-/*
- * Waits for every in-flight alert of the batch, then commits the batch's offsets.
- * Returns -1 (and leaves offsets uncommitted) if any alert failed.
- */
-static int finish_batch(pipeline *p)
+static wk_batch *batch_new(void)
 {
-    while (p->inflight > 0 && !p->fatal)
-        rd_kafka_poll(p->producer, 100);
-    if (p->fatal)
-        return -1;
-    if (p->to_commit->cnt > 0) {
-        rd_kafka_resp_err_t e = rd_kafka_commit(p->consumer, p->to_commit, 0 /* sync */);
-        if (e) {
-            /* e.g. a rebalance fenced this generation: the events will be re-read by their new
-             * owner, so this costs duplicates, never loss */
-            p->st->commit_errors++;
-            wlog(WLOG_WARN, "offset commit failed; events after the last commit will be re-read",
-                 "error", rd_kafka_err2str(e), NULL);
-        } else {
-            p->st->commits++;
-        }
-        rd_kafka_topic_partition_list_destroy(p->to_commit);
-        p->to_commit = rd_kafka_topic_partition_list_new(16);
+    wk_batch *b = calloc(1, sizeof(*b));
+    if (!b)
+        return NULL;
+    atomic_init(&b->remaining, 1); /* the "open" token, given back by seal */
+    atomic_init(&b->inflight, 0);
+    b->opened = weir_now_s();
+    if (!(b->offsets = rd_kafka_topic_partition_list_new(16))) {
+        free(b);
+        return NULL;
     }
-    p->batch_events = 0;
-    clock_gettime(CLOCK_MONOTONIC, &p->batch_start);
-    return 0;
+    return b;
 }
 
-/* ---- assignment tracking (for --exit-eof) ------------------------------------------------ */
+static void batch_free(wk_batch *b)
+{
+    rd_kafka_topic_partition_list_destroy(b->offsets);
+    free(b);
+}
+
+static void seal(pipeline *p)
+{
+    wk_batch *b = p->open;
+    if (!b)
+        return;
+    p->open = NULL;
+    atomic_fetch_sub(&b->remaining, 1);
+    if (p->pending_tail)
+        p->pending_tail->next = b;
+    else
+        p->pending = b;
+    p->pending_tail = b;
+    p->npending++;
+}
+
+static int batch_done(wk_batch *b)
+{
+    return atomic_load(&b->remaining) == 0 && atomic_load(&b->inflight) == 0;
+}
+
+/*
+ * Commits in flow are asynchronous: librdkafka sends them in order on the coordinator
+ * connection, a later commit covers an earlier one that failed, and a failed later one only
+ * means re-reading (duplicates, never loss). A synchronous commit per batch would cost a broker
+ * round trip per batch. While draining (revoke, shutdown) commits are synchronous, so they have
+ * landed before the partitions move on.
+ */
+static void commit(pipeline *p, wk_batch *b)
+{
+    if (b->offsets->cnt == 0)
+        return;
+    rd_kafka_resp_err_t e = rd_kafka_commit(p->consumer, b->offsets, !p->draining);
+    if (e) {
+        /* e.g. a rebalance fenced this generation: the events will be re-read by their new
+         * owner, so this costs duplicates, never loss */
+        p->st->commit_errors++;
+        wlog(WLOG_WARN, "offset commit failed; events after the last commit will be re-read",
+             "error", rd_kafka_err2str(e), NULL);
+    } else {
+        p->st->commits++;
+    }
+}
+
+/* Commits the complete batches at the head of the queue, in order. */
+static void settle(pipeline *p)
+{
+    while (p->pending && batch_done(p->pending)) {
+        wk_batch *b = p->pending;
+        if (atomic_load(&p->failed))
+            return; /* nothing from the failed batch on may be committed */
+        commit(p, b);
+        p->pending = b->next;
+        if (!p->pending)
+            p->pending_tail = NULL;
+        p->npending--;
+        batch_free(b);
+    }
+}
+
+static void idle(void *ctx)
+{
+    pipeline *p = ctx;
+    rd_kafka_poll(p->producer, 0); /* delivery reports; never block: a worker may free a slot */
+    settle(p);
+}
+
+/* Seals the open batch and waits until every batch is processed, acknowledged and committed
+ * (or something failed). */
+static void drain(pipeline *p)
+{
+    seal(p);
+    p->draining = 1;
+    while (p->pending && !atomic_load(&p->failed)) {
+        rd_kafka_poll(p->producer, 10);
+        settle(p);
+    }
+    p->draining = 0;
+}
+
+static void set_paused(pipeline *p, int pause)
+{
+    if (p->paused == pause || p->nassigned == 0)
+        return;
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new((int)p->nassigned);
+    for (size_t i = 0; i < p->nassigned; i++)
+        rd_kafka_topic_partition_list_add(l, p->assigned[i].topic, p->assigned[i].partition);
+    if (pause)
+        rd_kafka_pause_partitions(p->consumer, l);
+    else
+        rd_kafka_resume_partitions(p->consumer, l);
+    rd_kafka_topic_partition_list_destroy(l);
+    p->paused = pause;
+    char n[16];
+    snprintf(n, sizeof(n), "%zu", p->npending);
+    wlog(WLOG_INFO, pause ? "alerts are acknowledged slower than events arrive: pausing input"
+                          : "backlog drained: resuming input",
+         "pending_batches", n, NULL);
+}
+
+/* ---- assignment tracking ------------------------------------------------------------------ */
 
 static assigned_t *find_assigned(pipeline *p, const char *topic, int32_t part)
 {
@@ -158,19 +266,17 @@ static void track_assign(pipeline *p, const rd_kafka_topic_partition_list_t *par
         if (p->nassigned == p->capassigned) {
             size_t nc = p->capassigned ? p->capassigned * 2 : 16;
             assigned_t *na = realloc(p->assigned, nc * sizeof(*na));
-            if (!na)
-                continue; /* only --exit-eof bookkeeping is lost; it then never exits early */
+            if (!na) {
+                set_fatal(p, "out of memory tracking partitions");
+                return;
+            }
             p->assigned = na;
             p->capassigned = nc;
         }
         assigned_t *a = &p->assigned[p->nassigned];
-        char err[256];
-        if (!(a->topic = strdup(parts->elems[i].topic)))
-            continue;
-        if (!(a->parser = weir_parser_new(p->o->format, err, sizeof(err)))) {
-            free(a->topic);
-            set_fatal(p, "cannot create parser: %s", err);
-            continue;
+        if (!(a->topic = strdup(parts->elems[i].topic))) {
+            set_fatal(p, "out of memory tracking partitions");
+            return;
         }
         a->partition = parts->elems[i].partition;
         a->eof = 0;
@@ -185,7 +291,6 @@ static void track_revoke(pipeline *p, const rd_kafka_topic_partition_list_t *par
         if (!a)
             continue;
         free(a->topic);
-        weir_parser_destroy(a->parser);
         *a = p->assigned[--p->nassigned];
     }
 }
@@ -198,6 +303,19 @@ static int all_drained(const pipeline *p)
         if (!p->assigned[i].eof)
             return 0;
     return 1;
+}
+
+static void offset_commit_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                             rd_kafka_topic_partition_list_t *offsets, void *opaque)
+{
+    (void)rk;
+    (void)offsets;
+    pipeline *p = opaque;
+    if (err == RD_KAFKA_RESP_ERR_NO_ERROR || err == RD_KAFKA_RESP_ERR__NO_OFFSET)
+        return;
+    p->st->commit_errors++;
+    wlog(WLOG_WARN, "offset commit failed; events after the last commit will be re-read",
+         "error", rd_kafka_err2str(err), NULL);
 }
 
 static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
@@ -214,12 +332,13 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
             rd_kafka_error_destroy(rd_kafka_incremental_assign(rk, parts));
         else
             rd_kafka_assign(rk, parts);
+        p->paused = 0; /* a new assignment starts unpaused */
         return;
     }
     /* revoked or lost: settle what we hold before the partitions move on */
     wlog(WLOG_INFO, "partitions revoked", "count", n, NULL);
-    if (err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS && !p->fatal)
-        finish_batch(p);
+    if (err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS)
+        drain(p);
     track_revoke(p, parts);
     if (cooperative)
         rd_kafka_error_destroy(rd_kafka_incremental_unassign(rk, parts));
@@ -227,84 +346,32 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
         rd_kafka_assign(rk, NULL);
 }
 
-/* ---- per event ----------------------------------------------------------------------------- */
+/* ---- per event (pipeline thread) --------------------------------------------------------- */
 
-static void note_offset(pipeline *p, const char *topic, int32_t part, int64_t next)
+static void note_offset(wk_batch *b, const char *topic, int32_t part, int64_t next)
 {
-    rd_kafka_topic_partition_t *tp = rd_kafka_topic_partition_list_find(p->to_commit, topic, part);
+    rd_kafka_topic_partition_t *tp = rd_kafka_topic_partition_list_find(b->offsets, topic, part);
     if (!tp)
-        tp = rd_kafka_topic_partition_list_add(p->to_commit, topic, part);
+        tp = rd_kafka_topic_partition_list_add(b->offsets, topic, part);
     tp->offset = next;
 }
 
-static int produce_alert(pipeline *p, const char *key, size_t keylen)
-{
-    for (;;) {
-        rd_kafka_resp_err_t e = rd_kafka_producev(
-            p->producer, RD_KAFKA_V_TOPIC(p->o->alerts_topic),
-            RD_KAFKA_V_VALUE(p->sb.data, p->sb.size), RD_KAFKA_V_KEY(key, keylen),
-            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_OPAQUE(p), RD_KAFKA_V_END);
-        if (e == RD_KAFKA_RESP_ERR_NO_ERROR) {
-            p->inflight++;
-            return 0;
-        }
-        if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
-            set_fatal(p, "cannot produce alert to '%s': %s", p->o->alerts_topic,
-                      rd_kafka_err2str(e));
-            return -1;
-        }
-        /* backpressure: the producer queue is full, so wait for deliveries instead of
-         * dropping or buffering without bound */
-        rd_kafka_poll(p->producer, 100);
-        if (p->fatal)
-            return -1;
-    }
-}
-
-static void handle_event(pipeline *p, rd_kafka_message_t *m)
+static void dispatch(pipeline *p, rd_kafka_message_t *m)
 {
     const char *topic = rd_kafka_topic_name(m->rkt);
-    char err[256];
-    weir_hits hits;
-    if (p->st->consumed++ == 0)
-        p->t_first = weir_now_s(); /* rates count from the first event, not from the group join */
-    p->st->bytes += m->len;
     assigned_t *a = find_assigned(p, topic, m->partition);
-    if (!a) {
-        /* librdkafka only delivers assigned partitions; being defensive costs nothing here */
-        set_fatal(p, "event from unassigned partition %s [%d]", topic, (int)m->partition);
+    if (a)
+        a->eof = 0;
+    if (!p->open && !(p->open = batch_new())) {
+        set_fatal(p, "out of memory opening a batch");
+        rd_kafka_message_destroy(m);
         return;
     }
-    a->eof = 0;
-    if (weir_scanner_scan(p->scanner, a->parser, m->payload, m->len, &hits, err, sizeof(err)) !=
-        0) {
-        /* Hyperscan runtime errors mean a broken database or scratch, not a bad event */
-        set_fatal(p, "scan failed: %s", err);
-        return;
-    }
-    if (hits.parse_status == WEIR_PARSE_MALFORMED)
-        p->st->malformed++; /* still scanned: its raw bytes against the keyword rules */
-    else if (hits.parse_status == WEIR_PARSE_HEADER)
-        p->st->headers++;
-    if (hits.n > 0) {
-        weir_alert_src src = {.topic = topic,
-                              .partition = m->partition,
-                              .offset = m->offset,
-                              .ts_ms = rd_kafka_message_timestamp(m, NULL)};
-        if (weir_alert_encode(&p->sb, p->eng, &hits, m->payload, m->len, &src) != 0) {
-            set_fatal(p, "out of memory encoding an alert");
-            return;
-        }
-        /* key = source partition, so one input partition's alerts stay in order on one
-         * alerts partition */
-        char key[300];
-        int kl = snprintf(key, sizeof(key), "%s:%" PRId32, topic, m->partition);
-        if (produce_alert(p, key, (size_t)kl < sizeof(key) ? (size_t)kl : sizeof(key) - 1) != 0)
-            return;
-        p->st->matched++;
-    }
-    note_offset(p, topic, m->partition, m->offset + 1);
-    p->batch_events++;
+    if (p->t_first == 0)
+        p->t_first = weir_now_s(); /* rates count from the first event, not the group join */
+    note_offset(p->open, topic, m->partition, m->offset + 1);
+    p->open->nevents++;
+    wk_pool_dispatch(p->pool, m, p->open, idle, p); /* m now belongs to the worker */
 }
 
 /* ---- setup --------------------------------------------------------------------------------- */
@@ -369,6 +436,7 @@ static rd_kafka_t *make_consumer(pipeline *p, char *err, size_t errlen)
         return NULL;
     }
     rd_kafka_conf_set_rebalance_cb(c, rebalance_cb);
+    rd_kafka_conf_set_offset_commit_cb(c, offset_commit_cb);
     rd_kafka_conf_set_error_cb(c, error_cb);
     rd_kafka_conf_set_opaque(c, p);
     rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, c, rerr, sizeof(rerr));
@@ -418,12 +486,22 @@ static int probe(pipeline *p, char *err, size_t errlen)
 
 static void log_progress(pipeline *p, double t0)
 {
-    char ev[32], al[32], rate[32];
-    double el = weir_now_s() - t0;
-    snprintf(ev, sizeof(ev), "%" PRIu64, p->st->consumed);
-    snprintf(al, sizeof(al), "%" PRIu64, p->st->matched);
-    snprintf(rate, sizeof(rate), "%.0f", el > 0 ? (double)p->st->consumed / el : 0.0);
-    wlog(WLOG_INFO, "progress", "events", ev, "alerts", al, "events_per_s", rate, NULL);
+    weir_pipeline_stats now = {0};
+    wk_pool_stats(p->pool, &now);
+    char ev[32], al[32], rate[32], pend[16];
+    double el = weir_now_s() - (p->t_first > 0 ? p->t_first : t0);
+    snprintf(ev, sizeof(ev), "%" PRIu64, now.consumed);
+    snprintf(al, sizeof(al), "%" PRIu64, now.matched);
+    snprintf(rate, sizeof(rate), "%.0f", el > 0 ? (double)now.consumed / el : 0.0);
+    snprintf(pend, sizeof(pend), "%zu", p->npending);
+    wlog(WLOG_INFO, "progress", "events", ev, "alerts", al, "events_per_s", rate,
+         "pending_batches", pend, NULL);
+}
+
+static size_t default_workers(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (size_t)n : 1;
 }
 
 weir_pipe_status weir_pipeline_run(const weir_pipeline_opts *o, const weir_engine *eng,
@@ -432,9 +510,12 @@ weir_pipe_status weir_pipeline_run(const weir_pipeline_opts *o, const weir_engin
     pipeline p = {.o = o, .eng = eng, .st = st};
     weir_pipe_status rc = WEIR_PIPE_STARTUP;
     memset(st, 0, sizeof(*st));
-    msgpack_sbuffer_init(&p.sb);
-    p.to_commit = rd_kafka_topic_partition_list_new(16);
-    clock_gettime(CLOCK_MONOTONIC, &p.batch_start);
+    atomic_init(&p.failed, 0);
+    atomic_init(&p.acked, 0);
+    atomic_init(&p.nacked, 0);
+    double t0 = weir_now_s();
+    pthread_mutex_init(&p.fatal_mu, NULL);
+    size_t nworkers = o->workers ? o->workers : default_workers();
 
     if (o->ntopics == 0) {
         snprintf(err, errlen, "no input topic given");
@@ -442,81 +523,104 @@ weir_pipe_status weir_pipeline_run(const weir_pipeline_opts *o, const weir_engin
     }
     if (check_consumer_props(o, err, errlen) != 0) /* before any connection: fail fast */
         goto out;
-    if (!(p.scanner = weir_scanner_new(eng, o->max_event, err, errlen)))
-        goto out;
     if (!(p.producer = make_producer(&p, err, errlen)))
         goto out;
     if (probe(&p, err, errlen) != 0)
+        goto out;
+    p.sh = (wk_shared){.eng = eng,
+                       .producer = p.producer,
+                       .alerts_topic = o->alerts_topic,
+                       .format = o->format,
+                       .max_event = o->max_event,
+                       .fatal = fatal_cb,
+                       .ctx = &p,
+                       .failed = &p.failed};
+    /* a queue holds about one batch's share per worker: enough to keep workers busy */
+    size_t qcap = o->batch_max / nworkers + 64;
+    if (!(p.pool = wk_pool_start(nworkers, &p.sh, qcap, err, errlen)))
         goto out;
     if (!(p.consumer = make_consumer(&p, err, errlen)))
         goto out;
     if (subscribe(&p, err, errlen) != 0)
         goto out;
 
+    char nw[24];
+    snprintf(nw, sizeof(nw), "%zu", nworkers);
     wlog(WLOG_INFO, "consuming", "topic", o->topics[0], "group", o->group, "alerts_topic",
-         o->alerts_topic, "rules_version", weir_engine_rules_hash(eng), NULL);
+         o->alerts_topic, "workers", nw, "rules_version", weir_engine_rules_hash(eng), NULL);
     rc = WEIR_PIPE_OK;
-    double t0 = weir_now_s(), last_progress = t0;
-    while (!p.fatal && !(o->stop && *o->stop)) {
-        rd_kafka_message_t *m = rd_kafka_consumer_poll(p.consumer, 100);
+    double last_progress = t0;
+    while (!atomic_load(&p.failed) && !(o->stop && *o->stop)) {
+        rd_kafka_message_t *m = rd_kafka_consumer_poll(p.consumer, 50);
         if (m) {
             if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
                 assigned_t *a = find_assigned(&p, rd_kafka_topic_name(m->rkt), m->partition);
                 if (a)
                     a->eof = 1;
+                rd_kafka_message_destroy(m);
             } else if (m->err) {
                 st->consume_errors++;
                 wlog(WLOG_WARN, "consumer error", "error", rd_kafka_message_errstr(m), "topic",
                      m->rkt ? rd_kafka_topic_name(m->rkt) : "", NULL);
+                rd_kafka_message_destroy(m);
             } else {
-                handle_event(&p, m);
+                dispatch(&p, m);
             }
-            rd_kafka_message_destroy(m);
         }
-        rd_kafka_poll(p.producer, 0); /* serve delivery reports */
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        double batch_age_ms = (double)(ts.tv_sec - p.batch_start.tv_sec) * 1e3 +
-                              (double)(ts.tv_nsec - p.batch_start.tv_nsec) / 1e6;
-        int drained = o->exit_eof && all_drained(&p);
-        if (p.batch_events >= o->batch_max || batch_age_ms >= o->batch_ms || drained) {
-            if (finish_batch(&p) != 0)
+        rd_kafka_poll(p.producer, 0); /* delivery reports */
+        double tn = weir_now_s();
+        if (p.open && (p.open->nevents >= o->batch_max ||
+                       (tn - p.open->opened) * 1000 >= o->batch_ms || !m))
+            seal(&p);
+        settle(&p);
+        /* backpressure: too many batches waiting for acknowledgements */
+        if (!p.paused && p.npending >= MAX_PENDING_BATCHES)
+            set_paused(&p, 1);
+        else if (p.paused && p.npending <= MAX_PENDING_BATCHES / 2)
+            set_paused(&p, 0);
+        if (o->exit_eof && all_drained(&p)) {
+            drain(&p);
+            if (all_drained(&p)) /* nothing new arrived while draining */
                 break;
         }
-        if (drained)
-            break;
-        double tn = weir_now_s();
         if (tn - last_progress >= 10.0) {
             log_progress(&p, t0);
             last_progress = tn;
         }
     }
-    if (!p.fatal)
-        finish_batch(&p);
-    st->elapsed_s = weir_now_s() - (p.t_first > 0 ? p.t_first : t0);
-    if (p.fatal) {
+    if (!atomic_load(&p.failed))
+        drain(&p);
+    if (atomic_load(&p.failed)) {
         snprintf(err, errlen, "%s", p.fatal_msg);
         rc = WEIR_PIPE_RUNTIME;
     }
 
 out:
-    if (p.consumer) {
-        /* leave the group now rather than after session.timeout.ms; the revoke callback
-         * settles nothing here because the last batch is already finished (or must not be) */
+    if (p.consumer) /* leave the group now rather than after session.timeout.ms (the revoke
+                     * callback finds the batches settled, or not to be committed) */
         rd_kafka_consumer_close(p.consumer);
+    wk_pool_stats(p.pool, st);
+    /* the workers may still hold messages of the consumer after a failure: they are
+     * processed (skipped) and released before the consumer is destroyed */
+    wk_pool_stop(p.pool);
+    if (p.consumer)
         rd_kafka_destroy(p.consumer);
-    }
     if (p.producer) {
         rd_kafka_flush(p.producer, 10000);
         rd_kafka_destroy(p.producer);
     }
-    weir_scanner_destroy(p.scanner);
-    msgpack_sbuffer_destroy(&p.sb);
-    rd_kafka_topic_partition_list_destroy(p.to_commit);
-    for (size_t i = 0; i < p.nassigned; i++) {
-        free(p.assigned[i].topic);
-        weir_parser_destroy(p.assigned[i].parser);
+    st->alerts_acked = atomic_load(&p.acked);
+    st->alerts_failed = atomic_load(&p.nacked);
+    st->elapsed_s = weir_now_s() - (p.t_first > 0 ? p.t_first : t0);
+    for (wk_batch *b = p.pending, *nb; b; b = nb) {
+        nb = b->next;
+        batch_free(b);
     }
+    if (p.open)
+        batch_free(p.open);
+    for (size_t i = 0; i < p.nassigned; i++)
+        free(p.assigned[i].topic);
     free(p.assigned);
+    pthread_mutex_destroy(&p.fatal_mu);
     return rc;
 }

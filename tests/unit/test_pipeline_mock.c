@@ -169,6 +169,34 @@ static void test_every_attack_gives_one_alert_and_offsets_reach_the_end(void **s
     weir_mock_stop(m);
 }
 
+static void test_several_workers_over_several_partitions_account_for_every_event(void **state)
+{
+    (void)state;
+    char err[512];
+    weir_mock *m = weir_mock_start(1, err, sizeof(err));
+    const char *b = weir_mock_bootstraps(m);
+    assert_int_equal(weir_mock_create_topic(m, EVENTS, 3, err, sizeof(err)), 0);
+    assert_int_equal(weir_mock_create_topic(m, ALERTS, 1, err, sizeof(err)), 0);
+    size_t n = 2000, attacks = 0;
+    for (int32_t part = 0; part < 3; part++)
+        attacks += produce(b, n, part);
+    weir_engine *e = load_engine();
+    weir_pipeline_opts o;
+    const char *topics[1];
+    run_opts(&o, b, topics);
+    o.workers = 2;
+    o.batch_max = 250; /* many batches in flight at once */
+    weir_pipeline_stats st;
+    assert_int_equal(weir_pipeline_run(&o, e, &st, err, sizeof(err)), WEIR_PIPE_OK);
+    assert_int_equal(st.consumed, 3 * n);
+    assert_int_equal(st.matched, attacks);
+    assert_int_equal(st.alerts_acked, attacks);
+    for (int32_t part = 0; part < 3; part++)
+        assert_int_equal(committed(b, "g", part), (int64_t)n);
+    weir_engine_destroy(e);
+    weir_mock_stop(m);
+}
+
 static void test_failed_alert_delivery_stops_and_commits_nothing_past_it(void **state)
 {
     (void)state;
@@ -231,6 +259,7 @@ int main(void)
     wlog_setup(WLOG_ERROR, WLOG_TEXT);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_every_attack_gives_one_alert_and_offsets_reach_the_end),
+        cmocka_unit_test(test_several_workers_over_several_partitions_account_for_every_event),
         cmocka_unit_test(test_failed_alert_delivery_stops_and_commits_nothing_past_it),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

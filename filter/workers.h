@@ -1,0 +1,63 @@
+/*
+ * The worker pool behind the pipeline (private to filter/): N threads, each with its own
+ * Hyperscan scratch, parsers and alert buffer. Every partition belongs to one worker, so the
+ * events of a partition are scanned, and their alerts produced, in offset order.
+ *
+ * Batches tie workers to commits: an open batch counts the events dispatched for it and the
+ * alerts produced for them; it is complete when every event was processed and every alert was
+ * acknowledged, and only then are its offsets committed (by the pipeline, in batch order).
+ */
+#ifndef WEIR_WORKERS_H
+#define WEIR_WORKERS_H
+
+#include <librdkafka/rdkafka.h>
+#include <stdatomic.h>
+#include <stddef.h>
+
+#include "weir/engine.h"
+#include "weir/pipeline.h"
+
+typedef struct wk_batch {
+    struct wk_batch *next;
+    atomic_size_t remaining; /* events not yet processed, +1 while the batch is open */
+    atomic_long inflight;    /* alerts produced and not yet acknowledged */
+    size_t nevents;
+    double opened;
+    rd_kafka_topic_partition_list_t *offsets; /* next offset per partition: pipeline thread only */
+} wk_batch;
+
+typedef struct wk_shared {
+    const weir_engine *eng;
+    rd_kafka_t *producer;
+    const char *alerts_topic;
+    weir_format format;
+    size_t max_event;
+    /* first fatal error wins; workers stop producing once it is set */
+    void (*fatal)(void *ctx, const char *msg);
+    void *ctx;
+    atomic_int *failed;
+} wk_shared;
+
+typedef struct wk_pool wk_pool;
+
+/* Starts n workers (n >= 1). The pool keeps a pointer to sh. */
+wk_pool *wk_pool_start(size_t n, const wk_shared *sh, size_t queue_cap, char *err, size_t errlen);
+
+/*
+ * Hands m to the worker that owns its partition (ownership of m passes). While that worker's
+ * queue is full, calls idle(ctx) every few milliseconds: the pipeline serves delivery reports
+ * there, so a slow broker slows consumption instead of deadlocking it.
+ */
+void wk_pool_dispatch(wk_pool *p, rd_kafka_message_t *m, wk_batch *b, void (*idle)(void *),
+                      void *ctx);
+
+/* Adds the workers' counters (consumed, bytes, matched, malformed, headers) into st. */
+void wk_pool_stats(wk_pool *p, weir_pipeline_stats *st);
+
+/* Processes what is queued, stops the threads, frees the pool. */
+void wk_pool_stop(wk_pool *p);
+
+/* Called for each delivery report: the message's opaque is its batch. */
+void wk_batch_delivered(wk_batch *b);
+
+#endif
