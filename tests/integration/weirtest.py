@@ -52,10 +52,13 @@ class Broker:
             f.result(timeout=60)
 
 
-def produce(bootstrap, topic, events, partitions):
+def produce(bootstrap, topic, events, partitions, seconds=0):
     """Produces events (bytes) round-robin over partitions; returns [(partition, offset)] in
-    input order, from the broker's delivery reports."""
+    input order, from the broker's delivery reports. With seconds > 0 the events are spread
+    over about that long, like a live stream."""
     where = [None] * len(events)
+    chunk = max(1, len(events) // max(1, int(seconds * 20))) if seconds else 0
+    t0 = time.time()
     errors = []
 
     def dr(err, msg, i):
@@ -66,6 +69,10 @@ def produce(bootstrap, topic, events, partitions):
 
     p = Producer({"bootstrap.servers": bootstrap, "enable.idempotence": True, "linger.ms": 20})
     for i, ev in enumerate(events):
+        if chunk and i % chunk == 0:
+            lag = t0 + seconds * i / len(events) - time.time()
+            if lag > 0:
+                time.sleep(lag)
         while True:
             try:
                 p.produce(topic, ev, partition=i % partitions,
