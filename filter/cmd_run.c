@@ -40,6 +40,9 @@ static void run_usage(FILE *fp)
             "                          'consumer.' or 'producer.' for one (repeatable)\n"
             "  -w, --workers N         scanning threads (default: 0, one per online CPU); each\n"
             "                          partition is scanned by one of them, in order\n"
+            "  -d, --delivery MODE     at-least-once (default: offsets committed after the\n"
+            "                          alerts are acknowledged) or exactly-once (one Kafka\n"
+            "                          transaction per batch; read alerts with read_committed)\n"
             "  -e, --exit-eof          exit once every assigned partition is drained\n"
             "      --batch N           commit at most every N events (default: 10000)\n"
             "      --batch-ms MS       ... or every MS milliseconds (default: 200)\n"
@@ -90,6 +93,7 @@ int cmd_run(int argc, char **argv)
         {"group", required_argument, 0, 'g'},
         {"alerts-topic", required_argument, 0, 'a'},
         {"exit-eof", no_argument, 0, 'e'},
+        {"delivery", required_argument, 0, 'd'},
         {"workers", required_argument, 0, 'w'},
         {"batch", required_argument, 0, OPT_BATCH},
         {"batch-ms", required_argument, 0, OPT_BATCH_MS},
@@ -112,7 +116,7 @@ int cmd_run(int argc, char **argv)
     const char *db = NULL;
 
     optind = 1;
-    while ((c = getopt_long(argc, argv, "b:t:r:f:g:a:X:ew:h", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "b:t:r:f:g:a:X:ew:d:h", longopts, NULL)) != -1) {
         switch (c) {
         case 'b':
             o.brokers = optarg;
@@ -153,6 +157,14 @@ int cmd_run(int argc, char **argv)
             break;
         case 'e':
             o.exit_eof = 1;
+            break;
+        case 'd':
+            if (strcmp(optarg, "at-least-once") && strcmp(optarg, "exactly-once")) {
+                fprintf(stderr, "weir run: --delivery '%s': expected at-least-once or "
+                                "exactly-once\n", optarg);
+                goto out;
+            }
+            o.exactly_once = strcmp(optarg, "exactly-once") == 0;
             break;
         case 'w':
             if (parse_num("--workers", optarg, 0, 256, &v) != 0)

@@ -149,6 +149,10 @@ static void batch_free(wk_batch *b)
     free(b);
 }
 
+static void txn_commit_batch(pipeline *p);
+static void txn_begin(pipeline *p);
+static int batch_done(wk_batch *b);
+
 static void seal(pipeline *p)
 {
     wk_batch *b = p->open;
@@ -162,6 +166,8 @@ static void seal(pipeline *p)
         p->pending = b;
     p->pending_tail = b;
     p->npending++;
+    if (p->o->exactly_once)
+        txn_commit_batch(p);
 }
 
 static int batch_done(wk_batch *b)
@@ -195,6 +201,8 @@ static void commit(pipeline *p, wk_batch *b)
 /* Commits the complete batches at the head of the queue, in order. */
 static void settle(pipeline *p)
 {
+    if (p->o->exactly_once)
+        return; /* offsets go with the transaction (txn_commit_batch) */
     while (p->pending && batch_done(p->pending)) {
         wk_batch *b = p->pending;
         if (atomic_load(&p->failed))
@@ -213,6 +221,73 @@ static void idle(void *ctx)
     pipeline *p = ctx;
     rd_kafka_poll(p->producer, 0); /* delivery reports; never block: a worker may free a slot */
     settle(p);
+}
+
+/* ---- exactly-once -------------------------------------------------------------------------
+ *
+ * With delivery: exactly-once, each batch is one Kafka transaction: its alerts and its consumed
+ * offsets (send_offsets_to_transaction, with the consumer group metadata so a rebalance fences
+ * a zombie) are committed together. A read_committed reader of the alerts topic then sees each
+ * alert once, even when weir is killed mid-batch: the open transaction is aborted by the broker
+ * (or by the next instance with the same transactional.id) and its events are re-read. Batches
+ * are therefore strictly one after another in this mode.
+ */
+
+/* Handles a transactional call's error. Returns 1 to retry, 0 on success, -1 when fatal. */
+static int txn_error(pipeline *p, rd_kafka_error_t *e, const char *what)
+{
+    if (!e)
+        return 0;
+    int rc;
+    if (rd_kafka_error_is_retriable(e)) {
+        rc = 1;
+    } else {
+        if (rd_kafka_error_txn_requires_abort(e)) {
+            /* the alerts of this batch become invisible to read_committed readers and its
+             * offsets are not committed: a restart re-reads the batch */
+            rd_kafka_error_t *ae = rd_kafka_abort_transaction(p->producer, 30000);
+            if (ae)
+                rd_kafka_error_destroy(ae);
+        }
+        set_fatal(p, "%s failed: %s", what, rd_kafka_error_string(e));
+        rc = -1;
+    }
+    rd_kafka_error_destroy(e);
+    return rc;
+}
+
+static void txn_begin(pipeline *p)
+{
+    if (p->o->exactly_once && txn_error(p, rd_kafka_begin_transaction(p->producer),
+                                        "begin_transaction") != 0)
+        set_fatal(p, "cannot begin a transaction");
+}
+
+/* Waits for the sealed batch, then commits its alerts and offsets as one transaction. */
+static void txn_commit_batch(pipeline *p)
+{
+    while (p->pending && !batch_done(p->pending) && !atomic_load(&p->failed))
+        rd_kafka_poll(p->producer, 5);
+    if (!p->pending || atomic_load(&p->failed))
+        return;
+    wk_batch *b = p->pending;
+    rd_kafka_consumer_group_metadata_t *cgmd = rd_kafka_consumer_group_metadata(p->consumer);
+    int r;
+    while ((r = txn_error(p, rd_kafka_send_offsets_to_transaction(p->producer, b->offsets, cgmd,
+                                                                  30000),
+                          "send_offsets_to_transaction")) == 1)
+        ;
+    rd_kafka_consumer_group_metadata_destroy(cgmd);
+    while (r == 0 && (r = txn_error(p, rd_kafka_commit_transaction(p->producer, 30000),
+                                    "commit_transaction")) == 1)
+        ;
+    if (r != 0)
+        return;
+    p->st->commits++;
+    p->pending = NULL;
+    p->pending_tail = NULL;
+    p->npending = 0;
+    batch_free(b);
 }
 
 /* Seals the open batch and waits until every batch is processed, acknowledged and committed
@@ -362,10 +437,13 @@ static void dispatch(pipeline *p, rd_kafka_message_t *m)
     assigned_t *a = find_assigned(p, topic, m->partition);
     if (a)
         a->eof = 0;
-    if (!p->open && !(p->open = batch_new())) {
-        set_fatal(p, "out of memory opening a batch");
-        rd_kafka_message_destroy(m);
-        return;
+    if (!p->open) {
+        if (!(p->open = batch_new())) {
+            set_fatal(p, "out of memory opening a batch");
+            rd_kafka_message_destroy(m);
+            return;
+        }
+        txn_begin(p);
     }
     if (p->t_first == 0)
         p->t_first = weir_now_s(); /* rates count from the first event, not the group join */
@@ -384,7 +462,16 @@ static rd_kafka_t *make_producer(pipeline *p, char *err, size_t errlen)
         return NULL;
     /* idempotence: broker-side dedup of retries and per-partition order, so a retried alert
      * is neither duplicated nor reordered */
+    char txid[512];
+    if (p->o->exactly_once) {
+        /* stable per group and host, so a restarted instance fences its own zombie; rebalances
+         * are fenced by the consumer group metadata sent with the offsets (KIP-447) */
+        char host[256] = "host";
+        gethostname(host, sizeof(host) - 1);
+        snprintf(txid, sizeof(txid), "weir-%s-%s", p->o->group, host);
+    }
     if (weir_kconf_set(c, "enable.idempotence", "true", err, errlen) ||
+        (p->o->exactly_once && weir_kconf_set(c, "transactional.id", txid, err, errlen)) ||
         weir_kconf_set(c, "linger.ms", "5", err, errlen) ||
         weir_kconf_set(c, "client.id", "weir-alerts", err, errlen) ||
         weir_kconf_set_kv(c, p->o->producer_props, p->o->nproducer_props, err, errlen)) {
@@ -527,6 +614,14 @@ weir_pipe_status weir_pipeline_run(const weir_pipeline_opts *o, const weir_engin
         goto out;
     if (probe(&p, err, errlen) != 0)
         goto out;
+    if (o->exactly_once) {
+        rd_kafka_error_t *e = rd_kafka_init_transactions(p.producer, o->connect_timeout_ms);
+        if (e) {
+            snprintf(err, errlen, "cannot initialise transactions: %s", rd_kafka_error_string(e));
+            rd_kafka_error_destroy(e);
+            goto out;
+        }
+    }
     p.sh = (wk_shared){.eng = eng,
                        .producer = p.producer,
                        .alerts_topic = o->alerts_topic,
@@ -596,6 +691,12 @@ weir_pipe_status weir_pipeline_run(const weir_pipeline_opts *o, const weir_engin
     }
 
 out:
+    if (o->exactly_once && p.producer && atomic_load(&p.failed)) {
+        /* don't leave read_committed readers waiting for the transaction timeout */
+        rd_kafka_error_t *ae = rd_kafka_abort_transaction(p.producer, 10000);
+        if (ae)
+            rd_kafka_error_destroy(ae);
+    }
     if (p.consumer) /* leave the group now rather than after session.timeout.ms (the revoke
                      * callback finds the batches settled, or not to be committed) */
         rd_kafka_consumer_close(p.consumer);

@@ -29,6 +29,7 @@ typedef struct weir_pipeline_opts {
     int connect_timeout_ms; /* startup: fail if the brokers do not answer within this */
     weir_format format;     /* log format of the input topics (WEIR_FMT_AUTO: detect) */
     size_t workers;         /* scanning threads (0: one per online CPU) */
+    int exactly_once;       /* one Kafka transaction per batch: alerts + consumed offsets */
     size_t max_event;       /* bytes of an event that are parsed (0: the default, 64 KiB) */
     volatile sig_atomic_t *stop; /* set by a signal handler: finish the batch, commit, leave */
 } weir_pipeline_opts;

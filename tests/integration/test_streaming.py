@@ -58,10 +58,12 @@ def finish(p, timeout=300):
     return p.returncode, err
 
 
-def check_alerts(b, alerts_topic, events, expected, by_pos, allow_duplicates):
+def check_alerts(b, alerts_topic, events, expected, by_pos, allow_duplicates,
+                 read_committed=False):
     """Every expected alert is there with the right rules; returns the duplicate count."""
     seen = collections.Counter()
-    for _, _, value in read_all(b.bootstrap, alerts_topic, timeout=120):
+    for _, _, value in read_all(b.bootstrap, alerts_topic, read_committed=read_committed,
+                                timeout=120):
         a = decode_alert(value)
         idx = by_pos[(a["kafka"]["partition"], a["kafka"]["offset"])]
         assert idx in expected, f"unexpected alert on {events[idx]!r}"
@@ -112,8 +114,9 @@ def group_members(b, group):
 
 def main():
     events, expected = build(20210302)
-    topics = {f"iis-{k}": PARTS for k in ("clean", "two", "term", "kill", "outage")}
-    topics.update({f"alerts-{k}": 3 for k in ("clean", "two", "term", "kill", "outage")})
+    phases = ("clean", "two", "term", "kill", "eos", "outage")
+    topics = {f"iis-{k}": PARTS for k in phases}
+    topics.update({f"alerts-{k}": 3 for k in phases})
     with Broker() as b:
         b.create_topics(**topics)
 
@@ -185,6 +188,27 @@ def main():
             end_offsets(b.bootstrap, "iis-kill", PARTS)
         log(f"SIGKILL after {done} committed events: nothing lost, {dups} duplicate alerts "
             "(at-least-once)")
+
+        # exactly-once: SIGKILL mid-stream, restart; a read_committed reader sees every alert
+        # exactly once
+        t = live(b, "iis-eos", events, seconds=8)
+        p = weir_run(b, "iis-eos", "eos", "alerts-eos", "--delivery", "exactly-once",
+                     "--batch", "2000", exit_eof=False)
+        done = wait_for_progress(b, "iis-eos", "eos", 20_000)
+        p.kill()
+        p.wait()
+        t.join()
+        assert done < N, "SIGKILL came after the stream had ended: not mid-stream"
+        by_pos = {t.where[i]: i for i in range(N)}
+        rc, err = finish(weir_run(b, "iis-eos", "eos", "alerts-eos", "--delivery",
+                                  "exactly-once"))
+        assert rc == 0, err[-2000:]
+        check_alerts(b, "alerts-eos", events, expected, by_pos, allow_duplicates=False,
+                     read_committed=True)
+        assert committed(b.bootstrap, "eos", "iis-eos", PARTS) == \
+            end_offsets(b.bootstrap, "iis-eos", PARTS)
+        log(f"exactly-once, SIGKILL after {done} committed events: read_committed sees every "
+            "alert once")
 
         # broker outage mid-stream: a live stream, the broker stopped for 10 s in the middle
         t = live(b, "iis-outage", events, seconds=20)
