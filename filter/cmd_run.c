@@ -255,11 +255,12 @@ int cmd_run(int argc, char **argv)
     snprintf(ack, sizeof(ack), "%" PRIu64, st.alerts_acked);
     snprintf(rate, sizeof(rate), "%.0f", st.elapsed_s > 0 ? (double)st.consumed / st.elapsed_s : 0);
     snprintf(el, sizeof(el), "%.3f", st.elapsed_s);
-    char mal[32];
+    char mal[32], ovs[32];
     snprintf(mal, sizeof(mal), "%" PRIu64, st.malformed);
+    snprintf(ovs, sizeof(ovs), "%" PRIu64, st.oversized);
     if (ps == WEIR_PIPE_OK) {
         wlog(WLOG_INFO, "stopped", "events", ev, "alerts", al, "alerts_acked", ack, "malformed",
-             mal, "events_per_s", rate, "elapsed_s", el, NULL);
+             mal, "oversized", ovs, "events_per_s", rate, "elapsed_s", el, NULL);
         rc = WEIR_EXIT_OK;
     } else {
         /* startup errors are for the person at the terminal; runtime ones go to the log */

@@ -571,17 +571,42 @@ static int probe(pipeline *p, char *err, size_t errlen)
     return 0;
 }
 
+/* Events not yet consumed on the assigned partitions, from the watermarks librdkafka caches
+ * from fetch responses (no broker round trip). */
+static int64_t consumer_lag(pipeline *p)
+{
+    int64_t lag = 0;
+    if (p->nassigned == 0)
+        return 0;
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new((int)p->nassigned);
+    for (size_t i = 0; i < p->nassigned; i++)
+        rd_kafka_topic_partition_list_add(l, p->assigned[i].topic, p->assigned[i].partition);
+    if (rd_kafka_position(p->consumer, l) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        for (int i = 0; i < l->cnt; i++) {
+            int64_t lo, hi;
+            if (l->elems[i].offset >= 0 &&
+                rd_kafka_get_watermark_offsets(p->consumer, l->elems[i].topic,
+                                               l->elems[i].partition, &lo, &hi) == 0 &&
+                hi > l->elems[i].offset)
+                lag += hi - l->elems[i].offset;
+        }
+    }
+    rd_kafka_topic_partition_list_destroy(l);
+    return lag;
+}
+
 static void log_progress(pipeline *p, double t0)
 {
     weir_pipeline_stats now = {0};
     wk_pool_stats(p->pool, &now);
-    char ev[32], al[32], rate[32], pend[16];
+    char ev[32], al[32], rate[32], pend[16], lag[32];
+    snprintf(lag, sizeof(lag), "%" PRId64, consumer_lag(p));
     double el = weir_now_s() - (p->t_first > 0 ? p->t_first : t0);
     snprintf(ev, sizeof(ev), "%" PRIu64, now.consumed);
     snprintf(al, sizeof(al), "%" PRIu64, now.matched);
     snprintf(rate, sizeof(rate), "%.0f", el > 0 ? (double)now.consumed / el : 0.0);
     snprintf(pend, sizeof(pend), "%zu", p->npending);
-    wlog(WLOG_INFO, "progress", "events", ev, "alerts", al, "events_per_s", rate,
+    wlog(WLOG_INFO, "progress", "events", ev, "alerts", al, "events_per_s", rate, "lag", lag,
          "pending_batches", pend, NULL);
 }
 
@@ -678,7 +703,7 @@ weir_pipe_status weir_pipeline_run(const weir_pipeline_opts *o, const weir_engin
             if (all_drained(&p)) /* nothing new arrived while draining */
                 break;
         }
-        if (tn - last_progress >= 10.0) {
+        if (tn - last_progress >= (o->progress_s > 0 ? o->progress_s : 10.0)) {
             log_progress(&p, t0);
             last_progress = tn;
         }

@@ -44,7 +44,7 @@ typedef struct {
     wk_stream *streams;
     size_t nstreams;
     /* counters: written by this worker, read (relaxed) for progress and at the end */
-    atomic_uint_least64_t consumed, bytes, matched, malformed, headers;
+    atomic_uint_least64_t consumed, bytes, matched, malformed, headers, oversized;
 } wk_worker;
 
 struct wk_pool {
@@ -132,6 +132,8 @@ static void process(wk_worker *w, rd_kafka_message_t *m, wk_batch *b)
         sh->fatal(sh->ctx, msg);
         return;
     }
+    if (h.event && weir_event_truncated(h.event))
+        atomic_fetch_add_explicit(&w->oversized, 1, memory_order_relaxed);
     if (h.parse_status == WEIR_PARSE_MALFORMED)
         atomic_fetch_add_explicit(&w->malformed, 1, memory_order_relaxed);
     else if (h.parse_status == WEIR_PARSE_HEADER)
@@ -259,6 +261,7 @@ void wk_pool_stats(wk_pool *p, weir_pipeline_stats *st)
         st->matched += atomic_load_explicit(&w->matched, memory_order_relaxed);
         st->malformed += atomic_load_explicit(&w->malformed, memory_order_relaxed);
         st->headers += atomic_load_explicit(&w->headers, memory_order_relaxed);
+        st->oversized += atomic_load_explicit(&w->oversized, memory_order_relaxed);
     }
 }
 

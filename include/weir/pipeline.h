@@ -30,6 +30,7 @@ typedef struct weir_pipeline_opts {
     weir_format format;     /* log format of the input topics (WEIR_FMT_AUTO: detect) */
     size_t workers;         /* scanning threads (0: one per online CPU) */
     int exactly_once;       /* one Kafka transaction per batch: alerts + consumed offsets */
+    double progress_s;      /* seconds between progress log lines (0: 10) */
     size_t max_event;       /* bytes of an event that are parsed (0: the default, 64 KiB) */
     volatile sig_atomic_t *stop; /* set by a signal handler: finish the batch, commit, leave */
 } weir_pipeline_opts;
@@ -40,6 +41,7 @@ typedef struct weir_pipeline_stats {
     uint64_t matched;        /* events with at least one rule hit = alerts produced */
     uint64_t malformed;      /* events that did not parse as their format (scanned raw) */
     uint64_t headers;        /* header lines (#Fields, …): stream state, not events */
+    uint64_t oversized;      /* events longer than max_event: parsed up to it, flagged */
     uint64_t alerts_acked;   /* alerts the broker acknowledged */
     uint64_t alerts_failed;  /* alerts the broker refused (fatal) */
     uint64_t commits;        /* successful offset commits */

@@ -197,6 +197,35 @@ static void test_several_workers_over_several_partitions_account_for_every_event
     weir_mock_stop(m);
 }
 
+static void test_oversized_events_are_counted_and_still_scanned(void **state)
+{
+    (void)state;
+    char err[512], line[2048];
+    weir_mock *m = weir_mock_start(1, err, sizeof(err));
+    const char *b = weir_mock_bootstraps(m);
+    assert_int_equal(weir_mock_create_topic(m, EVENTS, 1, err, sizeof(err)), 0);
+    assert_int_equal(weir_mock_create_topic(m, ALERTS, 1, err, sizeof(err)), 0);
+    size_t n = 1000, attacks = produce(b, n, 0), longer = 0;
+    for (size_t i = 0; i < n; i++) {
+        int a;
+        longer += weir_demo_event(i, n, line, sizeof(line), &a) > 256;
+    }
+    assert_true(longer > 0);
+    weir_engine *e = load_engine();
+    weir_pipeline_opts o;
+    const char *topics[1];
+    run_opts(&o, b, topics);
+    o.max_event = 256; /* the attack lines' paths are in their first 256 bytes */
+    weir_pipeline_stats st;
+    assert_int_equal(weir_pipeline_run(&o, e, &st, err, sizeof(err)), WEIR_PIPE_OK);
+    assert_int_equal(st.consumed, n);
+    assert_int_equal(st.oversized, longer);
+    assert_int_equal(st.matched, attacks);
+    assert_int_equal(committed(b, "g", 0), (int64_t)n);
+    weir_engine_destroy(e);
+    weir_mock_stop(m);
+}
+
 static void test_failed_alert_delivery_stops_and_commits_nothing_past_it(void **state)
 {
     (void)state;
@@ -260,6 +289,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_every_attack_gives_one_alert_and_offsets_reach_the_end),
         cmocka_unit_test(test_several_workers_over_several_partitions_account_for_every_event),
+        cmocka_unit_test(test_oversized_events_are_counted_and_still_scanned),
         cmocka_unit_test(test_failed_alert_delivery_stops_and_commits_nothing_past_it),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
