@@ -3,6 +3,7 @@
  */
 #include "weir/alert.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -63,7 +64,9 @@ int weir_alert_encode(msgpack_sbuffer *sb, const weir_engine *e, const weir_hits
     int fields[WEIR_FIELD__COUNT];
     size_t nfields = matched_fields(e, hits, fields);
 
-    int err = msgpack_pack_map(&pk, src->file_path ? 7 : 6);
+    /* weir.truncated only when true: the common alert stays as small as it was */
+    bool truncated = hits->event && weir_event_truncated(hits->event);
+    int err = msgpack_pack_map(&pk, (src->file_path ? 7 : 6) + (truncated ? 1 : 0));
     err = err || pack_cstr(&pk, "@timestamp") || pack_cstr(&pk, ts);
     err = err || pack_cstr(&pk, "event.original") || msgpack_pack_bin(&pk, rawlen) ||
           msgpack_pack_bin_body(&pk, raw, rawlen);
@@ -96,5 +99,7 @@ int weir_alert_encode(msgpack_sbuffer *sb, const weir_engine *e, const weir_hits
     }
     err = err || pack_cstr(&pk, "weir.rules_version") ||
           pack_cstr(&pk, weir_engine_rules_hash(e));
+    if (truncated)
+        err = err || pack_cstr(&pk, "weir.truncated") || msgpack_pack_true(&pk);
     return err ? -1 : 0;
 }

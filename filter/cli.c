@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "weir/log.h"
 #include "weir/sigma.h"
 
 #ifndef WEIR_PATTERNS_DIR
@@ -15,6 +16,13 @@
 #endif
 
 volatile sig_atomic_t cli_stop = 0;
+volatile sig_atomic_t cli_hup = 0;
+
+static void on_hup(int sig)
+{
+    (void)sig;
+    cli_hup = 1;
+}
 
 static void on_signal(int sig)
 {
@@ -31,6 +39,8 @@ void cli_install_signals(void)
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    sa.sa_handler = on_hup;
+    sigaction(SIGHUP, &sa, NULL);
 }
 
 int strvec_push(strvec *sv, const char *s)
@@ -89,12 +99,16 @@ weir_engine *cli_load_engine(const char *const *paths, size_t n, const char *pro
         goto out;
     }
     int built = weir_engine_build(&e, set, &rep, err, errlen) == 0;
-    for (size_t i = 0; i < rep.nrejected; i++)
-        fprintf(stderr, "%s: %s\n", prog, rep.rejected[i].message);
+    for (size_t i = 0; i < rep.nrejected; i++) {
+        if (prog)
+            fprintf(stderr, "%s: %s\n", prog, rep.rejected[i].message);
+        else
+            wlog(WLOG_ERROR, "rule rejected", "reason", rep.rejected[i].message, NULL);
+    }
     if (built && strict && rep.nrejected) {
         /* a partial rule set running unnoticed is worse than not starting */
-        snprintf(err, errlen, "%zu of %zu rules rejected (listed above); fix or remove them",
-                 rep.nrejected, rep.nrules);
+        snprintf(err, errlen, "%zu of %zu rules rejected (first: %s); fix or remove them",
+                 rep.nrejected, rep.nrules, rep.rejected[0].message);
         weir_engine_destroy(e);
         e = NULL;
     }

@@ -30,7 +30,7 @@ int cli_split_kafka_prop(const char *kv, strvec *consumer, strvec *producer, cha
 
 /*
  * Loads every path (a Sigma file, or a directory of them) and compiles one engine. Each rejected
- * rule is printed on stderr as "PROG: FILE:LINE: rule ID: reason". With strict, any rejection
+ * rule is printed on stderr as "PROG: FILE:LINE: rule ID: reason" (logged, when prog is NULL). With strict, any rejection
  * fails the load (weir run refuses to start on a partial rule set). NULL with err on failure.
  */
 weir_engine *cli_load_engine(const char *const *paths, size_t n, const char *prog, int strict,
@@ -43,8 +43,10 @@ weir_engine *cli_engine(const char *db, const char *const *paths, size_t n, cons
 /* The rule pack directory used when no --rules is given: $WEIR_PATTERNS, else the build's. */
 const char *cli_default_patterns(void);
 
-/* SIGINT/SIGTERM set cli_stop; a second signal exits at once (the user means it). */
+/* SIGINT/SIGTERM set cli_stop; a second signal exits at once (the user means it). SIGHUP sets
+ * cli_hup: reload the rules. */
 extern volatile sig_atomic_t cli_stop;
+extern volatile sig_atomic_t cli_hup;
 void cli_install_signals(void);
 
 int cmd_run(int argc, char **argv);

@@ -6,35 +6,44 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
+#include "weir/config.h"
 #include "weir/log.h"
 #include "weir/mock.h"
 #include "weir/pipeline.h"
+#include "weir/reload.h"
 
 static void run_usage(FILE *fp)
 {
     fprintf(fp,
-            "Usage: weir run --brokers HOST:PORT[,…] --topic TOPIC [OPTIONS]\n"
+            "Usage: weir run [-c weir.yaml] [--brokers HOST:PORT[,…]] [--topic TOPIC] [OPTIONS]\n"
             "\n"
             "Joins a consumer group on the input topic(s), scans every event against the rules\n"
             "with one worker thread per CPU, and produces one msgpack alert per matching event\n"
             "to the alerts topic. Offsets are committed only after the broker has acknowledged\n"
             "the alerts of every event up to them (at-least-once, the default); with\n"
             "--delivery exactly-once, alerts and offsets are committed in one transaction.\n"
+            "Settings come from defaults < the config file < WEIR_* variables < these flags.\n"
             "\n"
             "Options:\n"
+            "  -c, --config FILE       YAML configuration (keys below)\n"
             "  -b, --brokers LIST      bootstrap servers; 'embedded' starts an in-process mock\n"
             "                          cluster and logs its address\n"
-            "  -t, --topic TOPIC       input topic (repeatable)\n"
+            "  -t, --topic TOPIC       input topic (repeatable; replaces the file's inputs)\n"
+            "  -f, --format F          log format of the --topic inputs: auto (default), iis,\n"
+            "                          httpproxy, ecp, oab, rpshttp, smtpreceive, msgtrack,\n"
+            "                          syslog, combined, json\n"
             "  -r, --rules PATH        Sigma rule file, or directory searched recursively for\n"
             "                          *.yml/*.yaml (repeatable; default: %s)\n"
             "      --db FILE           compiled rules from 'weir compile' instead of --rules\n"
-            "  -f, --format F          log format of the input: auto (default), iis, httpproxy,\n"
-            "                          ecp, oab, rpshttp, smtpreceive, msgtrack, syslog,\n"
-            "                          combined, json\n"
-            "      --max-event BYTES   bytes of an event that are parsed (default: 65536); the\n"
-            "                          whole event is still scanned by keyword rules\n"
+            "      --max-event SIZE    bytes of an event that are parsed (default: 64k); the\n"
+            "                          prefix is scanned and the alert flagged weir.truncated\n"
+            "      --oversize POLICY   truncate (default) or dead-letter: longer events also go,\n"
+            "                          whole, to the dead-letter topic\n"
+            "      --dead-letter-topic T  topic for oversized and malformed events, with a\n"
+            "                          weir.reason header (default: none)\n"
             "  -g, --group ID          consumer group id (default: weir)\n"
             "  -a, --alerts-topic T    topic to produce alerts to (default: weir-alerts)\n"
             "  -X KEY=VALUE            librdkafka property for both clients; prefix KEY with\n"
@@ -51,12 +60,19 @@ static void run_usage(FILE *fp)
             "                          (default: 10)\n"
             "      --log-level L       debug, info, warn or error (default: info)\n"
             "      --log-format F      json (default: one object per line) or text\n"
+            "      --print-config      print the effective configuration (YAML, each key with\n"
+            "                          its origin, secrets redacted) and exit\n"
             "  -h, --help              this help\n"
             "\n"
+            "The rules are reloaded without a restart on SIGHUP and when their files change\n"
+            "(Kubernetes ConfigMap updates included): compiled in the background, swapped in\n"
+            "between batches; a reload that fails keeps the rules in use and logs why.\n"
             "SIGINT/SIGTERM finish the current batch, commit and leave the group; a second\n"
             "signal exits at once. Exit status: 0 stopped cleanly, 1 runtime failure (e.g. an\n"
-            "alert the broker refused), 2 bad usage, rules, configuration or unreachable brokers.\n",
+            "alert the broker refused), 2 bad usage, rules, configuration or unreachable brokers.\n"
+            "\n",
             cli_default_patterns());
+    weir_config_help(fp);
 }
 
 enum {
@@ -67,30 +83,164 @@ enum {
     OPT_LOG_FORMAT,
     OPT_MAX_EVENT,
     OPT_DB,
+    OPT_DEAD_LETTER,
+    OPT_OVERSIZE,
+    OPT_PRINT_CONFIG,
 };
 
-static int parse_num(const char *opt, const char *s, long min, long max, long *out)
+/* Flags that are plain config keys: the value goes through the key's own parser. Flags whose
+ * unit differs from the key's default unit carry it in `suffix`. */
+static const struct {
+    int opt;
+    const char *flag, *key, *suffix;
+} FLAG_KEYS[] = {
+    {'b', "--brokers", "brokers", NULL},
+    {'r', "--rules", "rules", NULL},
+    {OPT_DB, "--db", "rules_db", NULL},
+    {OPT_MAX_EVENT, "--max-event", "max_event_size", NULL},
+    {'g', "--group", "group.id", NULL},
+    {'a', "--alerts-topic", "alerts.topic", NULL},
+    {OPT_DEAD_LETTER, "--dead-letter-topic", "dead_letter.topic", NULL},
+    {OPT_OVERSIZE, "--oversize", "oversize", NULL},
+    {'d', "--delivery", "delivery", NULL},
+    {'w', "--workers", "workers", NULL},
+    {OPT_BATCH, "--batch", "batch.max_events", NULL},
+    {OPT_BATCH_MS, "--batch-ms", "batch.max_ms", "ms"},
+    {OPT_CONNECT_TIMEOUT, "--connect-timeout", "connect_timeout", "s"},
+    {OPT_LOG_LEVEL, "--log-level", "log.level", NULL},
+    {OPT_LOG_FORMAT, "--log-format", "log.format", NULL},
+};
+
+static int set_flag(weir_config *cfg, const char *flag, const char *key, const char *value,
+                    const char *suffix)
 {
-    char *end;
-    long v = strtol(s, &end, 10);
-    if (!*s || *end || v < min || v > max) {
-        fprintf(stderr, "weir run: %s '%s': expected a whole number from %ld to %ld\n", opt, s,
-                min, max);
+    char err[1024], buf[512];
+    if (suffix && *value && strspn(value, "0123456789") == strlen(value)) {
+        snprintf(buf, sizeof(buf), "%s%s", value, suffix); /* bare number in the flag's unit */
+        value = buf;
+    }
+    if (weir_config_set(cfg, key, value, WEIR_CFG_SRC_FLAG, err, sizeof(err)) != 0) {
+        fprintf(stderr, "weir run: %s: %s\n", flag, err);
         return -1;
     }
-    *out = v;
     return 0;
+}
+
+/* -X key=value goes to both clients; -X consumer.key=value / producer.key=value to one. */
+static int set_kafka_flag(weir_config *cfg, const char *kv)
+{
+    if (!strchr(kv, '=')) {
+        fprintf(stderr, "weir run: -X %s: expected key=value\n", kv);
+        return -1;
+    }
+    if (strncmp(kv, "consumer.", 9) == 0)
+        return set_flag(cfg, "-X", "kafka.consumer", kv + 9, NULL);
+    if (strncmp(kv, "producer.", 9) == 0)
+        return set_flag(cfg, "-X", "kafka.producer", kv + 9, NULL);
+    return set_flag(cfg, "-X", "kafka.consumer", kv, NULL) ||
+                   set_flag(cfg, "-X", "kafka.producer", kv, NULL)
+               ? -1
+               : 0;
+}
+
+/* --topic T [--format F]: inputs "T:F"; --format alone sets the format of the file's inputs. */
+static int set_inputs(weir_config *cfg, const strvec *topics, const char *format)
+{
+    char item[512], err[1024];
+    if (topics->n == 0 && format) {
+        fprintf(stderr, "weir run: --format applies to the --topic inputs; in a config file "
+                        "give each input its format\n");
+        return -1;
+    }
+    for (size_t i = 0; i < topics->n; i++) {
+        snprintf(item, sizeof(item), "%s:%s", topics->v[i], format ? format : "auto");
+        if (weir_config_set(cfg, "inputs", item, WEIR_CFG_SRC_FLAG, err, sizeof(err)) != 0) {
+            fprintf(stderr, "weir run: --topic/--format: %s\n", err);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* The engine from the config's rules_db, rules, or the bundled packs. Rejected rules go to
+ * stderr at startup (prog set) and to the log on reload (prog NULL). */
+static weir_engine *config_engine(const weir_config *cfg, const char *prog, char *err,
+                                  size_t errlen)
+{
+    size_t n;
+    const char *db = weir_config_str(cfg, WEIR_CFG_RULES_DB);
+    const char *const *paths = weir_config_list(cfg, WEIR_CFG_RULES, &n);
+    return cli_engine(*db ? db : NULL, paths, n, prog, err, errlen);
+}
+
+static weir_engine *reload_build(void *ctx, char *err, size_t errlen)
+{
+    return config_engine(ctx, NULL, err, errlen);
+}
+
+/* Hands the engine to a reloader watching whatever it was built from; *eng is then NULL. */
+static weir_reloader *run_reloader(const weir_config *cfg, weir_engine **eng, char *err,
+                                   size_t errlen)
+{
+    size_t n;
+    const char *db = weir_config_str(cfg, WEIR_CFG_RULES_DB);
+    const char *const *paths = weir_config_list(cfg, WEIR_CFG_RULES, &n);
+    const char *def = cli_default_patterns();
+    if (*db) {
+        paths = &db;
+        n = 1;
+    } else if (n == 0) {
+        paths = &def;
+        n = 1;
+    }
+    weir_reloader *rl = weir_reloader_start(*eng, paths, n, reload_build, (void *)cfg, &cli_hup,
+                                            err, errlen);
+    if (rl)
+        *eng = NULL;
+    return rl;
+}
+
+/* The closing log line; returns the exit status. */
+static int report_end(weir_pipe_status ps, const weir_pipeline_stats *st, const char *err)
+{
+    char ev[32], al[32], ack[32], rate[32], el[32], mal[32], ovs[32], dl[32], rl[32], rf[32];
+    snprintf(ev, sizeof(ev), "%" PRIu64, st->consumed);
+    snprintf(al, sizeof(al), "%" PRIu64, st->matched);
+    snprintf(ack, sizeof(ack), "%" PRIu64, st->alerts_acked);
+    snprintf(rate, sizeof(rate), "%.0f",
+             st->elapsed_s > 0 ? (double)st->consumed / st->elapsed_s : 0);
+    snprintf(el, sizeof(el), "%.3f", st->elapsed_s);
+    snprintf(mal, sizeof(mal), "%" PRIu64, st->malformed);
+    snprintf(ovs, sizeof(ovs), "%" PRIu64, st->oversized);
+    snprintf(dl, sizeof(dl), "%" PRIu64, st->dead_lettered);
+    snprintf(rl, sizeof(rl), "%" PRIu64, st->reloads);
+    snprintf(rf, sizeof(rf), "%" PRIu64, st->reload_failures);
+    if (ps == WEIR_PIPE_OK) {
+        wlog(WLOG_INFO, "stopped", "events", ev, "alerts", al, "alerts_acked", ack, "malformed",
+             mal, "oversized", ovs, "dead_lettered", dl, "reloads", rl, "reload_failures", rf,
+             "events_per_s", rate, "elapsed_s", el, NULL);
+        return WEIR_EXIT_OK;
+    }
+    /* startup errors are for the person at the terminal; runtime ones go to the log */
+    if (ps == WEIR_PIPE_STARTUP)
+        fprintf(stderr, "weir run: %s\n", err);
+    else
+        wlog(WLOG_ERROR, err, "events", ev, "alerts", al, "alerts_acked", ack, NULL);
+    return ps == WEIR_PIPE_STARTUP ? WEIR_EXIT_USAGE : WEIR_EXIT_FAIL;
 }
 
 int cmd_run(int argc, char **argv)
 {
     static const struct option longopts[] = {
+        {"config", required_argument, 0, 'c'},
         {"brokers", required_argument, 0, 'b'},
         {"topic", required_argument, 0, 't'},
         {"rules", required_argument, 0, 'r'},
         {"format", required_argument, 0, 'f'},
         {"db", required_argument, 0, OPT_DB},
         {"max-event", required_argument, 0, OPT_MAX_EVENT},
+        {"oversize", required_argument, 0, OPT_OVERSIZE},
+        {"dead-letter-topic", required_argument, 0, OPT_DEAD_LETTER},
         {"group", required_argument, 0, 'g'},
         {"alerts-topic", required_argument, 0, 'a'},
         {"exit-eof", no_argument, 0, 'e'},
@@ -101,105 +251,56 @@ int cmd_run(int argc, char **argv)
         {"connect-timeout", required_argument, 0, OPT_CONNECT_TIMEOUT},
         {"log-level", required_argument, 0, OPT_LOG_LEVEL},
         {"log-format", required_argument, 0, OPT_LOG_FORMAT},
+        {"print-config", no_argument, 0, OPT_PRINT_CONFIG},
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
     };
     weir_pipeline_opts o;
     weir_pipeline_opts_init(&o);
-    strvec topics = {0}, rules = {0}, cprops = {0}, pprops = {0};
-    wlog_level lvl = WLOG_INFO;
-    wlog_format fmt = WLOG_JSON;
+    strvec topics = {0};
+    const char *cfgfile = NULL, *format = NULL;
     char err[1024];
-    int rc = WEIR_EXIT_USAGE, c;
-    long v;
+    int rc = WEIR_EXIT_USAGE, c, print_config = 0;
     weir_engine *eng = NULL;
     weir_mock *mock = NULL;
-    const char *db = NULL;
+    weir_reloader *rl = NULL;
+    weir_config *cfg = weir_config_new();
+    if (!cfg) {
+        fprintf(stderr, "weir run: out of memory\n");
+        return WEIR_EXIT_FAIL;
+    }
 
     optind = 1;
-    while ((c = getopt_long(argc, argv, "b:t:r:f:g:a:X:ew:d:h", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "c:b:t:r:f:g:a:X:ew:d:h", longopts, NULL)) != -1) {
+        size_t k;
+        for (k = 0; k < sizeof(FLAG_KEYS) / sizeof(FLAG_KEYS[0]); k++)
+            if (FLAG_KEYS[k].opt == c)
+                break;
+        if (k < sizeof(FLAG_KEYS) / sizeof(FLAG_KEYS[0])) {
+            if (set_flag(cfg, FLAG_KEYS[k].flag, FLAG_KEYS[k].key, optarg, FLAG_KEYS[k].suffix))
+                goto out;
+            continue;
+        }
         switch (c) {
-        case 'b':
-            o.brokers = optarg;
+        case 'c':
+            cfgfile = optarg;
             break;
         case 't':
             strvec_push(&topics, optarg);
             break;
-        case 'r':
-            strvec_push(&rules, optarg);
-            break;
         case 'f':
-            if (weir_format_parse(optarg, &o.format) != 0) {
-                fprintf(stderr, "weir run: --format '%s': expected auto, iis, httpproxy, ecp, oab, "
-                                "rpshttp, smtpreceive, msgtrack, syslog, combined or json\n",
-                        optarg);
-                goto out;
-            }
-            break;
-        case OPT_DB:
-            db = optarg;
-            break;
-        case OPT_MAX_EVENT:
-            if (parse_num("--max-event", optarg, 256, 256L * 1024 * 1024, &v) != 0)
-                goto out;
-            o.max_event = (size_t)v;
-            break;
-        case 'g':
-            o.group = optarg;
-            break;
-        case 'a':
-            o.alerts_topic = optarg;
+            format = optarg;
             break;
         case 'X':
-            if (cli_split_kafka_prop(optarg, &cprops, &pprops, err, sizeof(err)) != 0) {
-                fprintf(stderr, "weir run: %s\n", err);
+            if (set_kafka_flag(cfg, optarg) != 0)
                 goto out;
-            }
             break;
         case 'e':
-            o.exit_eof = 1;
-            break;
-        case 'd':
-            if (strcmp(optarg, "at-least-once") && strcmp(optarg, "exactly-once")) {
-                fprintf(stderr, "weir run: --delivery '%s': expected at-least-once or "
-                                "exactly-once\n", optarg);
+            if (set_flag(cfg, "--exit-eof", "exit_eof", "true", NULL) != 0)
                 goto out;
-            }
-            o.exactly_once = strcmp(optarg, "exactly-once") == 0;
             break;
-        case 'w':
-            if (parse_num("--workers", optarg, 0, 256, &v) != 0)
-                goto out;
-            o.workers = (size_t)v;
-            break;
-        case OPT_BATCH:
-            if (parse_num("--batch", optarg, 1, 10000000, &v) != 0)
-                goto out;
-            o.batch_max = (size_t)v;
-            break;
-        case OPT_BATCH_MS:
-            if (parse_num("--batch-ms", optarg, 1, 600000, &v) != 0)
-                goto out;
-            o.batch_ms = (int)v;
-            break;
-        case OPT_CONNECT_TIMEOUT:
-            if (parse_num("--connect-timeout", optarg, 1, 300, &v) != 0)
-                goto out;
-            o.connect_timeout_ms = (int)v * 1000;
-            break;
-        case OPT_LOG_LEVEL:
-            if (wlog_level_parse(optarg, &lvl) != 0) {
-                fprintf(stderr, "weir run: --log-level '%s': expected debug, info, warn or "
-                                "error\n", optarg);
-                goto out;
-            }
-            break;
-        case OPT_LOG_FORMAT:
-            if (strcmp(optarg, "json") && strcmp(optarg, "text")) {
-                fprintf(stderr, "weir run: --log-format '%s': expected json or text\n", optarg);
-                goto out;
-            }
-            fmt = strcmp(optarg, "json") == 0 ? WLOG_JSON : WLOG_TEXT;
+        case OPT_PRINT_CONFIG:
+            print_config = 1;
             break;
         case 'h':
             run_usage(stdout);
@@ -215,12 +316,24 @@ int cmd_run(int argc, char **argv)
                 argv[optind]);
         goto out;
     }
-    if (!o.brokers || topics.n == 0) {
-        fprintf(stderr, "weir run: --brokers and --topic are required (try 'weir run --help')\n");
+    if (set_inputs(cfg, &topics, format) != 0)
+        goto out;
+    /* precedence is by source, not by order: flags set above still win over file and env */
+    if ((cfgfile && weir_config_load_file(cfg, cfgfile, err, sizeof(err)) != 0) ||
+        weir_config_load_env(cfg, environ, err, sizeof(err)) != 0 ||
+        weir_config_validate(cfg, err, sizeof(err)) != 0 ||
+        weir_config_pipeline_opts(cfg, &o, err, sizeof(err)) != 0) {
+        fprintf(stderr, "weir run: %s\n", err);
         goto out;
     }
-    wlog_setup(lvl, fmt);
-    if (!(eng = cli_engine(db, rules.v, rules.n, "weir run", err, sizeof(err)))) {
+    if (print_config) {
+        weir_config_dump(cfg, stdout);
+        rc = WEIR_EXIT_OK;
+        goto out;
+    }
+    wlog_setup((wlog_level)weir_config_int(cfg, WEIR_CFG_LOG_LEVEL),
+               (wlog_format)weir_config_int(cfg, WEIR_CFG_LOG_FORMAT));
+    if (!(eng = config_engine(cfg, "weir run", err, sizeof(err)))) {
         fprintf(stderr, "weir run: %s\n", err);
         goto out;
     }
@@ -239,45 +352,24 @@ int cmd_run(int argc, char **argv)
         wlog(WLOG_INFO, "embedded mock cluster started", "brokers", o.brokers, NULL);
     }
 
-    o.topics = topics.v;
-    o.ntopics = topics.n;
-    o.consumer_props = cprops.v;
-    o.nconsumer_props = cprops.n;
-    o.producer_props = pprops.v;
-    o.nproducer_props = pprops.n;
     o.stop = &cli_stop;
     cli_install_signals();
+    if (!(rl = run_reloader(cfg, &eng, err, sizeof(err)))) {
+        fprintf(stderr, "weir run: %s\n", err);
+        goto out;
+    }
+    o.reload = rl;
 
     weir_pipeline_stats st;
-    weir_pipe_status ps = weir_pipeline_run(&o, eng, &st, err, sizeof(err));
-    char ev[32], al[32], ack[32], rate[32], el[32];
-    snprintf(ev, sizeof(ev), "%" PRIu64, st.consumed);
-    snprintf(al, sizeof(al), "%" PRIu64, st.matched);
-    snprintf(ack, sizeof(ack), "%" PRIu64, st.alerts_acked);
-    snprintf(rate, sizeof(rate), "%.0f", st.elapsed_s > 0 ? (double)st.consumed / st.elapsed_s : 0);
-    snprintf(el, sizeof(el), "%.3f", st.elapsed_s);
-    char mal[32], ovs[32];
-    snprintf(mal, sizeof(mal), "%" PRIu64, st.malformed);
-    snprintf(ovs, sizeof(ovs), "%" PRIu64, st.oversized);
-    if (ps == WEIR_PIPE_OK) {
-        wlog(WLOG_INFO, "stopped", "events", ev, "alerts", al, "alerts_acked", ack, "malformed",
-             mal, "oversized", ovs, "events_per_s", rate, "elapsed_s", el, NULL);
-        rc = WEIR_EXIT_OK;
-    } else {
-        /* startup errors are for the person at the terminal; runtime ones go to the log */
-        if (ps == WEIR_PIPE_STARTUP)
-            fprintf(stderr, "weir run: %s\n", err);
-        else
-            wlog(WLOG_ERROR, err, "events", ev, "alerts", al, "alerts_acked", ack, NULL);
-        rc = ps == WEIR_PIPE_STARTUP ? WEIR_EXIT_USAGE : WEIR_EXIT_FAIL;
-    }
+    weir_pipe_status ps =
+        weir_pipeline_run(&o, weir_reloader_current(rl), &st, err, sizeof(err));
+    rc = report_end(ps, &st, err);
 
 out:
+    weir_reloader_stop(rl); /* owns the engine in use once it started */
     weir_engine_destroy(eng);
     weir_mock_stop(mock);
     strvec_free(&topics);
-    strvec_free(&rules);
-    strvec_free(&cprops);
-    strvec_free(&pprops);
+    weir_config_free(cfg);
     return rc;
 }

@@ -1473,20 +1473,20 @@ int weir_config_pipeline_opts(const weir_config *c, weir_pipeline_opts *o, char 
 {
     size_t n;
     const char *const *topics = weir_config_list(c, WEIR_CFG_INPUTS, &n);
-    weir_format fmt = weir_config_input_format(c, 0);
-    for (size_t i = 1; i < n; i++)
-        if (weir_config_input_format(c, i) != fmt)
-            return say(err, errlen,
-                       "key 'inputs': topics '%s' (%s) and '%s' (%s) have different formats; the "
-                       "pipeline takes one format for all topics (use auto, or one format)",
-                       topics[0], weir_format_name(fmt), topics[i],
-                       weir_format_name(weir_config_input_format(c, i)));
+    if (n > WEIR_PIPE_MAX_TOPICS)
+        return say(err, errlen, "key 'inputs': %zu topics; one weir reads at most %d", n,
+                   WEIR_PIPE_MAX_TOPICS);
+    o->per_topic_format = 1;
+    for (size_t i = 0; i < n; i++)
+        o->formats[i] = weir_config_input_format(c, i);
+    o->format = n ? o->formats[0] : WEIR_FMT_AUTO;
     o->brokers = c->s[WEIR_CFG_BROKERS].s;
     o->group = c->s[WEIR_CFG_GROUP_ID].s;
     o->topics = topics;
     o->ntopics = n;
-    o->format = fmt;
     o->alerts_topic = c->s[WEIR_CFG_ALERTS_TOPIC].s;
+    o->dead_letter_topic = c->s[WEIR_CFG_DEAD_LETTER_TOPIC].s;
+    o->oversize_dead_letter = c->s[WEIR_CFG_OVERSIZE].i == WEIR_CFG_OVERSIZE_DEAD_LETTER;
     o->consumer_props = weir_config_list(c, WEIR_CFG_KAFKA_CONSUMER, &o->nconsumer_props);
     o->producer_props = weir_config_list(c, WEIR_CFG_KAFKA_PRODUCER, &o->nproducer_props);
     o->exit_eof = (int)c->s[WEIR_CFG_EXIT_EOF].i;

@@ -28,6 +28,7 @@
 
 #include "weir/kconf.h"
 #include "weir/log.h"
+#include "weir/reload.h"
 #include "workers.h"
 
 #define MAX_PENDING_BATCHES 8 /* pause consumption beyond this many unacknowledged batches */
@@ -104,10 +105,10 @@ static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
     pipeline *p = opaque;
     if (m->err) {
         atomic_fetch_add(&p->nacked, 1);
-        set_fatal(p, "alert delivery to '%s' failed: %s", p->o->alerts_topic,
+        set_fatal(p, "delivery to '%s' failed: %s", rd_kafka_topic_name(m->rkt),
                   rd_kafka_err2str(m->err));
-    } else {
-        atomic_fetch_add(&p->acked, 1);
+    } else if (strcmp(rd_kafka_topic_name(m->rkt), p->o->alerts_topic) == 0) {
+        atomic_fetch_add(&p->acked, 1); /* dead letters are waited for, not counted here */
     }
     wk_batch_delivered(m->_private);
 }
@@ -452,6 +453,41 @@ static void dispatch(pipeline *p, rd_kafka_message_t *m)
     wk_pool_dispatch(p->pool, m, p->open, idle, p); /* m now belongs to the worker */
 }
 
+/* ---- hot reload ------------------------------------------------------------------------------
+ *
+ * A new engine is swapped in between batches, when no event is in flight: the open batch is
+ * sealed, and the swap waits until the workers have processed every event dispatched so far
+ * (their alerts may still be unacknowledged: they were encoded already). So every event is
+ * scanned exactly once, by the old rules or the new, and each alert names the version that
+ * produced it.
+ */
+static void maybe_swap(pipeline *p)
+{
+    const weir_engine *ne = weir_reloader_pending(p->o->reload);
+    if (!ne)
+        return;
+    seal(p);
+    for (;;) {
+        int busy = 0;
+        for (wk_batch *b = p->pending; b; b = b->next)
+            if (atomic_load(&b->remaining) > 0)
+                busy = 1;
+        if (!busy || atomic_load(&p->failed))
+            break;
+        idle(p);
+        usleep(200);
+    }
+    if (atomic_load(&p->failed))
+        return;
+    char err[512];
+    if (wk_pool_swap_engine(p->pool, &p->sh, ne, err, sizeof(err)) != 0) {
+        weir_reloader_refuse(p->o->reload, err);
+        return;
+    }
+    p->eng = ne;
+    weir_reloader_commit(p->o->reload);
+}
+
 /* ---- setup --------------------------------------------------------------------------------- */
 
 static rd_kafka_t *make_producer(pipeline *p, char *err, size_t errlen)
@@ -564,6 +600,14 @@ static int probe(pipeline *p, char *err, size_t errlen)
     if (!exists)
         wlog(WLOG_WARN, "alerts topic does not exist yet; the broker must auto-create it",
              "topic", p->o->alerts_topic, NULL);
+    if (p->o->dead_letter_topic && *p->o->dead_letter_topic) {
+        if (weir_kafka_probe(p->producer, p->o->brokers, p->o->dead_letter_topic,
+                             p->o->connect_timeout_ms, &exists, NULL, err, errlen) != 0)
+            return -1;
+        if (!exists)
+            wlog(WLOG_WARN, "dead-letter topic does not exist yet; the broker must auto-create "
+                 "it", "topic", p->o->dead_letter_topic, NULL);
+    }
     for (size_t i = 0; i < p->o->ntopics; i++) {
         if (weir_kafka_probe(p->producer, p->o->brokers, p->o->topics[i],
                              p->o->connect_timeout_ms, &exists, NULL, err, errlen) != 0)
@@ -653,8 +697,7 @@ weir_pipe_status weir_pipeline_run(const weir_pipeline_opts *o, const weir_engin
     }
     p.sh = (wk_shared){.eng = eng,
                        .producer = p.producer,
-                       .alerts_topic = o->alerts_topic,
-                       .format = o->format,
+                       .o = o,
                        .max_event = o->max_event,
                        .fatal = fatal_cb,
                        .ctx = &p,
@@ -672,6 +715,7 @@ weir_pipe_status weir_pipeline_run(const weir_pipeline_opts *o, const weir_engin
     snprintf(nw, sizeof(nw), "%zu", nworkers);
     wlog(WLOG_INFO, "consuming", "topic", o->topics[0], "group", o->group, "alerts_topic",
          o->alerts_topic, "workers", nw, "rules_version", weir_engine_rules_hash(eng), NULL);
+    /* p.eng follows reloads; eng is the caller's first engine */
     rc = WEIR_PIPE_OK;
     double last_progress = t0;
     rd_kafka_queue_t *cq = rd_kafka_queue_get_consumer(p.consumer);
@@ -709,6 +753,8 @@ weir_pipe_status weir_pipeline_run(const weir_pipeline_opts *o, const weir_engin
             set_paused(&p, 1);
         else if (p.paused && p.npending <= MAX_PENDING_BATCHES / 2)
             set_paused(&p, 0);
+        if (o->reload)
+            maybe_swap(&p);
         if (o->exit_eof && all_drained(&p)) {
             drain(&p);
             if (all_drained(&p)) /* nothing new arrived while draining */
@@ -747,6 +793,8 @@ out:
         rd_kafka_flush(p.producer, 10000);
         rd_kafka_destroy(p.producer);
     }
+    if (o->reload)
+        weir_reloader_counts(o->reload, &st->reloads, &st->reload_failures);
     st->alerts_acked = atomic_load(&p.acked);
     st->alerts_failed = atomic_load(&p.nacked);
     st->elapsed_s = weir_now_s() - (p.t_first > 0 ? p.t_first : t0);

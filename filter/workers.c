@@ -44,7 +44,7 @@ typedef struct {
     wk_stream *streams;
     size_t nstreams;
     /* counters: written by this worker, read (relaxed) for progress and at the end */
-    atomic_uint_least64_t consumed, bytes, matched, malformed, headers, oversized;
+    atomic_uint_least64_t consumed, bytes, matched, malformed, headers, oversized, dead;
 } wk_worker;
 
 struct wk_pool {
@@ -56,6 +56,15 @@ struct wk_pool {
 void wk_batch_delivered(wk_batch *b)
 {
     atomic_fetch_sub(&b->inflight, 1);
+}
+
+static weir_format topic_format(const weir_pipeline_opts *o, const char *topic)
+{
+    if (o->per_topic_format)
+        for (size_t i = 0; i < o->ntopics; i++)
+            if (strcmp(o->topics[i], topic) == 0)
+                return o->formats[i];
+    return o->format;
 }
 
 static weir_parser *stream_parser(wk_worker *w, const char *topic, int32_t partition)
@@ -72,7 +81,7 @@ static weir_parser *stream_parser(wk_worker *w, const char *topic, int32_t parti
     wk_stream *s = &ns[w->nstreams];
     s->topic = strdup(topic);
     s->partition = partition;
-    s->parser = weir_parser_new(w->pool->sh->format, err, sizeof(err));
+    s->parser = weir_parser_new(topic_format(w->pool->sh->o, topic), err, sizeof(err));
     if (!s->topic || !s->parser) {
         free(s->topic);
         weir_parser_destroy(s->parser);
@@ -82,26 +91,28 @@ static weir_parser *stream_parser(wk_worker *w, const char *topic, int32_t parti
     return s->parser;
 }
 
-static void produce(wk_worker *w, wk_batch *b, const char *topic, int32_t partition)
+/*
+ * Produces one message that the batch waits for: counted in flight before it can be delivered,
+ * so a batch is never seen complete too early. hdrs, when not NULL, passes to librdkafka.
+ */
+static void produce(wk_worker *w, wk_batch *b, const char *to, const void *val, size_t len,
+                    const char *key, size_t klen, rd_kafka_headers_t *hdrs)
 {
     const wk_shared *sh = w->pool->sh;
-    char key[300], msg[512];
-    int kl = snprintf(key, sizeof(key), "%s:%" PRId32, topic, partition);
-    if (kl < 0 || (size_t)kl >= sizeof(key))
-        kl = (int)sizeof(key) - 1;
-    /* counted before it can be delivered, so a batch is never seen complete too early */
+    char msg[512];
     atomic_fetch_add(&b->inflight, 1);
     for (;;) {
         rd_kafka_resp_err_t e = rd_kafka_producev(
-            sh->producer, RD_KAFKA_V_TOPIC(sh->alerts_topic),
-            RD_KAFKA_V_VALUE(w->sb.data, w->sb.size), RD_KAFKA_V_KEY(key, (size_t)kl),
-            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_OPAQUE(b), RD_KAFKA_V_END);
+            sh->producer, RD_KAFKA_V_TOPIC(to), RD_KAFKA_V_VALUE((void *)val, len),
+            RD_KAFKA_V_KEY(key, klen), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+            RD_KAFKA_V_OPAQUE(b), RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_END);
         if (e == RD_KAFKA_RESP_ERR_NO_ERROR)
-            return;
+            return; /* librdkafka owns hdrs now */
         if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL || atomic_load(sh->failed)) {
             atomic_fetch_sub(&b->inflight, 1);
-            snprintf(msg, sizeof(msg), "cannot produce alert to '%s': %s", sh->alerts_topic,
-                     rd_kafka_err2str(e));
+            if (hdrs)
+                rd_kafka_headers_destroy(hdrs);
+            snprintf(msg, sizeof(msg), "cannot produce to '%s': %s", to, rd_kafka_err2str(e));
             sh->fatal(sh->ctx, msg);
             return;
         }
@@ -109,6 +120,32 @@ static void produce(wk_worker *w, wk_batch *b, const char *topic, int32_t partit
          * only touches atomics) instead of dropping or buffering without bound */
         rd_kafka_poll(sh->producer, 10);
     }
+}
+
+/*
+ * Copies the whole event to the dead-letter topic, keyed like its alerts, with headers saying
+ * why and where it came from. The headers are allocated here, but only for the rare event that
+ * is malformed or oversized, never on the common path.
+ */
+static void dead_letter(wk_worker *w, wk_batch *b, rd_kafka_message_t *m, const char *reason,
+                        const char *key, size_t klen)
+{
+    const wk_shared *sh = w->pool->sh;
+    rd_kafka_headers_t *h = rd_kafka_headers_new(4);
+    char part[16], off[24];
+    snprintf(part, sizeof(part), "%" PRId32, m->partition);
+    snprintf(off, sizeof(off), "%" PRId64, m->offset);
+    if (!h || rd_kafka_header_add(h, "weir.reason", -1, reason, -1) ||
+        rd_kafka_header_add(h, "weir.source.topic", -1, rd_kafka_topic_name(m->rkt), -1) ||
+        rd_kafka_header_add(h, "weir.source.partition", -1, part, -1) ||
+        rd_kafka_header_add(h, "weir.source.offset", -1, off, -1)) {
+        if (h)
+            rd_kafka_headers_destroy(h);
+        sh->fatal(sh->ctx, "out of memory building dead-letter headers");
+        return;
+    }
+    atomic_fetch_add_explicit(&w->dead, 1, memory_order_relaxed);
+    produce(w, b, sh->o->dead_letter_topic, m->payload, m->len, key, klen, h);
 }
 
 static void process(wk_worker *w, rd_kafka_message_t *m, wk_batch *b)
@@ -132,12 +169,25 @@ static void process(wk_worker *w, rd_kafka_message_t *m, wk_batch *b)
         sh->fatal(sh->ctx, msg);
         return;
     }
-    if (h.event && weir_event_truncated(h.event))
+    bool oversized = h.event && weir_event_truncated(h.event);
+    if (oversized)
         atomic_fetch_add_explicit(&w->oversized, 1, memory_order_relaxed);
     if (h.parse_status == WEIR_PARSE_MALFORMED)
         atomic_fetch_add_explicit(&w->malformed, 1, memory_order_relaxed);
     else if (h.parse_status == WEIR_PARSE_HEADER)
         atomic_fetch_add_explicit(&w->headers, 1, memory_order_relaxed);
+    char key[300];
+    int kl = snprintf(key, sizeof(key), "%s:%" PRId32, topic, m->partition);
+    if (kl < 0 || (size_t)kl >= sizeof(key))
+        kl = (int)sizeof(key) - 1;
+    /* a dead letter is a copy for inspection: the event is still scanned (raw, or up to the
+     * size limit), so an attack hidden in a broken or huge line still raises its alert */
+    if (sh->o->dead_letter_topic && *sh->o->dead_letter_topic) {
+        if (h.parse_status == WEIR_PARSE_MALFORMED)
+            dead_letter(w, b, m, "malformed", key, (size_t)kl);
+        else if (oversized && sh->o->oversize_dead_letter)
+            dead_letter(w, b, m, "oversize", key, (size_t)kl);
+    }
     if (h.n == 0)
         return;
     weir_alert_src src = {.topic = topic,
@@ -149,7 +199,7 @@ static void process(wk_worker *w, rd_kafka_message_t *m, wk_batch *b)
         return;
     }
     atomic_fetch_add_explicit(&w->matched, 1, memory_order_relaxed);
-    produce(w, b, topic, m->partition);
+    produce(w, b, sh->o->alerts_topic, w->sb.data, w->sb.size, key, (size_t)kl, NULL);
 }
 
 static void *worker_main(void *arg)
@@ -252,6 +302,38 @@ void wk_pool_dispatch(wk_pool *p, rd_kafka_message_t *m, wk_batch *b, void (*idl
     pthread_mutex_unlock(&w->mu);
 }
 
+int wk_pool_swap_engine(wk_pool *p, wk_shared *sh, const weir_engine *eng, char *err,
+                        size_t errlen)
+{
+    weir_scanner **fresh = calloc(p->n, sizeof(*fresh));
+    if (!fresh) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    /* every scanner first, so a failure leaves all workers on the old engine */
+    for (size_t i = 0; i < p->n; i++) {
+        if (!(fresh[i] = weir_scanner_new(eng, sh->max_event, err, errlen))) {
+            for (size_t k = 0; k < i; k++)
+                weir_scanner_destroy(fresh[k]);
+            free(fresh);
+            return -1;
+        }
+    }
+    sh->eng = eng;
+    for (size_t i = 0; i < p->n; i++) {
+        wk_worker *w = &p->w[i];
+        /* the worker is idle; its next item is taken under this mutex, which also publishes
+         * sh->eng to it */
+        pthread_mutex_lock(&w->mu);
+        weir_scanner *old = w->scanner;
+        w->scanner = fresh[i];
+        pthread_mutex_unlock(&w->mu);
+        weir_scanner_destroy(old);
+    }
+    free(fresh);
+    return 0;
+}
+
 void wk_pool_stats(wk_pool *p, weir_pipeline_stats *st)
 {
     for (size_t i = 0; p && i < p->n; i++) {
@@ -262,6 +344,7 @@ void wk_pool_stats(wk_pool *p, weir_pipeline_stats *st)
         st->malformed += atomic_load_explicit(&w->malformed, memory_order_relaxed);
         st->headers += atomic_load_explicit(&w->headers, memory_order_relaxed);
         st->oversized += atomic_load_explicit(&w->oversized, memory_order_relaxed);
+        st->dead_lettered += atomic_load_explicit(&w->dead, memory_order_relaxed);
     }
 }
 

@@ -27,10 +27,9 @@ typedef struct wk_batch {
 } wk_batch;
 
 typedef struct wk_shared {
-    const weir_engine *eng;
+    const weir_engine *eng; /* changed only by wk_pool_swap_engine */
     rd_kafka_t *producer;
-    const char *alerts_topic;
-    weir_format format;
+    const weir_pipeline_opts *o; /* topics and their formats, alerts and dead-letter topics */
     size_t max_event;
     /* first fatal error wins; workers stop producing once it is set */
     void (*fatal)(void *ctx, const char *msg);
@@ -51,7 +50,16 @@ wk_pool *wk_pool_start(size_t n, const wk_shared *sh, size_t queue_cap, char *er
 void wk_pool_dispatch(wk_pool *p, rd_kafka_message_t *m, wk_batch *b, void (*idle)(void *),
                       void *ctx);
 
-/* Adds the workers' counters (consumed, bytes, matched, malformed, headers) into st. */
+/*
+ * Gives every worker a scanner for eng and makes eng the one alerts are encoded with. Only
+ * while no event is in flight (every dispatched event processed): the pipeline guarantees it.
+ * Returns -1 with err, the old engine still in place, if a scanner cannot be made.
+ */
+int wk_pool_swap_engine(wk_pool *p, wk_shared *sh, const weir_engine *eng, char *err,
+                        size_t errlen);
+
+/* Adds the workers' counters (consumed, bytes, matched, malformed, headers, oversized,
+ * dead_lettered) into st. */
 void wk_pool_stats(wk_pool *p, weir_pipeline_stats *st);
 
 /* Processes what is queued, stops the threads, frees the pool. */

@@ -132,9 +132,9 @@ const char *weir_config_origin(const weir_config *c, weir_cfg_key k);
 weir_cfg_source weir_config_source(const weir_config *c, weir_cfg_key k);
 
 /*
- * Fills the pipeline options this config covers (everything but `stop`); the pointers borrow
- * from c, which must outlive o. The pipeline takes one format for all topics: inputs with
- * different formats are an error until it takes one per topic.
+ * Fills the pipeline options this config covers (everything but `stop` and `reload`); the
+ * pointers borrow from c, which must outlive o. Each input keeps its own format. More than
+ * WEIR_PIPE_MAX_TOPICS inputs is an error.
  */
 int weir_config_pipeline_opts(const weir_config *c, struct weir_pipeline_opts *o, char *err,
                               size_t errlen);

@@ -13,6 +13,10 @@
 #include "weir/engine.h"
 #include "weir/event.h"
 
+#define WEIR_PIPE_MAX_TOPICS 64
+
+struct weir_reloader;
+
 typedef struct weir_pipeline_opts {
     const char *brokers;
     const char *group;
@@ -27,7 +31,16 @@ typedef struct weir_pipeline_opts {
     size_t batch_max;       /* commit after this many events ... */
     int batch_ms;           /* ... or this many milliseconds, whichever comes first */
     int connect_timeout_ms; /* startup: fail if the brokers do not answer within this */
-    weir_format format;     /* log format of the input topics (WEIR_FMT_AUTO: detect) */
+    weir_format format;     /* log format of the input topics (WEIR_FMT_AUTO: detect) ... */
+    /* ... unless per_topic_format: formats[i] is the format of topics[i] */
+    int per_topic_format;
+    weir_format formats[WEIR_PIPE_MAX_TOPICS];
+    /* dead letters: oversized events (when oversize_dead_letter) and malformed ones are also
+     * produced, whole, to this topic with a weir.reason header; NULL or "": none */
+    const char *dead_letter_topic;
+    int oversize_dead_letter;
+    /* hot reload: when set, a new engine it offers is swapped in between batches */
+    struct weir_reloader *reload;
     size_t workers;         /* scanning threads (0: one per online CPU) */
     int exactly_once;       /* one Kafka transaction per batch: alerts + consumed offsets */
     double progress_s;      /* seconds between progress log lines (0: 10) */
@@ -42,6 +55,9 @@ typedef struct weir_pipeline_stats {
     uint64_t malformed;      /* events that did not parse as their format (scanned raw) */
     uint64_t headers;        /* header lines (#Fields, …): stream state, not events */
     uint64_t oversized;      /* events longer than max_event: parsed up to it, flagged */
+    uint64_t dead_lettered;  /* events copied to the dead-letter topic */
+    uint64_t reloads;        /* rule sets swapped in while running */
+    uint64_t reload_failures; /* reloads that failed: the rules in use kept running */
     uint64_t alerts_acked;   /* alerts the broker acknowledged */
     uint64_t alerts_failed;  /* alerts the broker refused (fatal) */
     uint64_t commits;        /* successful offset commits */

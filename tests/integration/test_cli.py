@@ -128,7 +128,7 @@ def test_unreachable_brokers_exit_2_within_30s():
 
 def test_bad_option_values_are_usage_errors():
     r = run("run", "--brokers", "x", "--topic", "t", "--batch", "0")
-    assert r.returncode == 2 and "--batch '0'" in r.stderr
+    assert r.returncode == 2 and "--batch: key 'batch.max_events'" in r.stderr, r.stderr
     r = run("alerts", "--brokers", "x", "--format", "xml")
     assert r.returncode == 2 and "--format 'xml'" in r.stderr
     r = run("run", "--brokers", "x", "--topic", "t", "-X", "consumer.enable.auto.commit=true")
@@ -209,6 +209,88 @@ def test_demo_prints_a_proxylogon_alert_and_exits_0():
                   r"back", summary[0])
     assert m and m.group(1) == "20000" and m.group(2) == m.group(3) == m.group(4), summary[0]
     assert int(m.group(2)) >= 5
+
+
+def run_env(env, *args, timeout=60):
+    return subprocess.run([WEIR, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          text=True, timeout=timeout, env={**os.environ, **env})
+
+
+def config_file(text):
+    f = tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False)
+    f.write(text)
+    f.close()
+    return f.name
+
+
+def test_config_errors_exit_2_naming_key_and_file():
+    base = "brokers: 127.0.0.1:9\ninputs:\n  - topic: iis\n    format: iis\n"
+    cases = [
+        # (config text, env, needles the message must hold)
+        (base + "workerz: 3\n", {}, [":5: unknown key 'workerz'", "did you mean 'workers'"]),
+        (base + "delivery: exactly_once\n", {}, [":5: key 'delivery'", "'exactly_once'"]),
+        (base + "max_event_size: 12\n", {}, [":5: key 'max_event_size'"]),
+        ("brokers: h:1\ninputs:\n  - topic: x\n    format: apache\n", {},
+         [":4: key 'inputs'", "'apache'"]),
+        (base + "inputs: [again]\n", {}, [":5: key 'inputs' given twice"]),
+        (base + "rules: [/nonexistent/weir-rules]\n", {}, ["/nonexistent/weir-rules",
+                                                            "No such file"]),
+        (base + "oversize: dead-letter\n", {}, ["dead_letter.topic"]),
+        (base, {"WEIR_WORKERS": "-1"}, ["WEIR_WORKERS"]),
+        (base, {"WEIR_KAFKA_CONSUMER": "enable.auto.commit=true"}, ["managed by weir"]),
+    ]
+    for text, env, needles in cases:
+        path = config_file(text)
+        try:
+            r = run_env(env, "run", "-c", path, timeout=30)
+        finally:
+            os.unlink(path)
+        assert r.returncode == 2, (text, env, r.returncode, r.stderr)
+        msg = r.stderr.replace(path, "FILE")
+        for n in needles:
+            assert n in msg, (text, env, n, r.stderr)
+        if not env and "rules:" not in text and "oversize" not in text and "apache" not in text:
+            assert path in r.stderr, r.stderr  # the file is named
+    r = run("run", "-c", "/nonexistent/weir.yaml")
+    assert r.returncode == 2 and "/nonexistent/weir.yaml" in r.stderr, r.stderr
+
+
+def test_print_config_shows_precedence_origins_and_redacts_secrets():
+    path = config_file("brokers: file:9092\ninputs: [iis]\nworkers: 3\ndelivery: exactly-once\n"
+                       "kafka:\n  consumer:\n    sasl.password: hunter2\n")
+    try:
+        r = run_env({"WEIR_WORKERS": "5"}, "run", "-c", path, "--delivery", "at-least-once",
+                    "--print-config")
+    finally:
+        os.unlink(path)
+    assert r.returncode == 0, r.stderr
+    out = r.stdout
+    assert re.search(r'^brokers: "file:9092"\s+# .*:1$', out, re.M), out
+    assert re.search(r"^workers: 5\s+# WEIR_WORKERS$", out, re.M), out
+    assert re.search(r"^delivery: at-least-once\s+# command line$", out, re.M), out
+    assert "hunter2" not in out and "[redacted]" in out, out
+
+
+def test_embedded_brokers_run_and_stop_cleanly_on_sigterm():
+    p = subprocess.Popen([WEIR, "run", "--brokers", "embedded", "--topic", "iis", "--format",
+                          "iis"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.time() + 30
+        seen = ""
+        while time.time() < deadline and '"msg":"consuming"' not in seen:
+            line = p.stderr.readline()
+            if not line:
+                break
+            seen += line
+        assert "embedded mock cluster started" in seen and '"msg":"consuming"' in seen, seen
+        p.send_signal(2)
+        out, err = p.communicate(timeout=15)
+        assert p.returncode == 0, (p.returncode, err)
+        assert '"msg":"stopped"' in err, err
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
 
 
 def main():

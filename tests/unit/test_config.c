@@ -781,17 +781,39 @@ static void test_pipeline_opts_come_from_the_config(void **state)
     assert_true(o.progress_s == 10.0);
 }
 
-static void test_pipeline_opts_refuse_mixed_formats(void **state)
+static void test_pipeline_opts_keep_a_format_per_input(void **state)
 {
     weir_config *c = *state;
     char err[512];
     weir_pipeline_opts o;
     weir_pipeline_opts_init(&o);
     assert_int_equal(load(c, "full.yaml", err, sizeof(err)), 0);
-    assert_int_equal(weir_config_pipeline_opts(c, &o, err, sizeof(err)), -1);
-    assert_string_equal(err, "key 'inputs': topics 'iis-logs' (iis) and 'exchange-proxy' "
-                             "(httpproxy) have different formats; the pipeline takes one format "
-                             "for all topics (use auto, or one format)");
+    assert_int_equal(weir_config_pipeline_opts(c, &o, err, sizeof(err)), 0);
+    assert_int_equal(o.ntopics, 3);
+    assert_true(o.per_topic_format);
+    assert_string_equal(o.topics[0], "iis-logs");
+    assert_int_equal(o.formats[0], WEIR_FMT_IIS);
+    assert_string_equal(o.topics[1], "exchange-proxy");
+    assert_int_equal(o.formats[1], WEIR_FMT_HTTPPROXY);
+    assert_string_equal(o.topics[2], "misc");
+    assert_int_equal(o.formats[2], WEIR_FMT_AUTO);
+}
+
+static void test_pipeline_opts_carry_dead_letters(void **state)
+{
+    weir_config *c = *state;
+    char err[512];
+    weir_pipeline_opts o;
+    weir_pipeline_opts_init(&o);
+    assert_int_equal(load(c, "minimal.yaml", err, sizeof(err)), 0);
+    assert_int_equal(weir_config_set(c, "dead_letter.topic", "weir-dead", WEIR_CFG_SRC_FLAG, err,
+                                     sizeof(err)), 0);
+    assert_int_equal(weir_config_set(c, "oversize", "dead-letter", WEIR_CFG_SRC_FLAG, err,
+                                     sizeof(err)), 0);
+    assert_int_equal(weir_config_validate(c, err, sizeof(err)), 0);
+    assert_int_equal(weir_config_pipeline_opts(c, &o, err, sizeof(err)), 0);
+    assert_string_equal(o.dead_letter_topic, "weir-dead");
+    assert_true(o.oversize_dead_letter);
 }
 
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -855,7 +877,8 @@ int main(void)
         T(test_help_lists_every_key_with_its_variable),
         T(test_docs_have_the_row_of_every_key),
         T(test_pipeline_opts_come_from_the_config),
-        T(test_pipeline_opts_refuse_mixed_formats),
+        T(test_pipeline_opts_keep_a_format_per_input),
+        T(test_pipeline_opts_carry_dead_letters),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
