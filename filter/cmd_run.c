@@ -54,7 +54,7 @@ static void run_usage(FILE *fp)
             "                          alerts are acknowledged) or exactly-once (one Kafka\n"
             "                          transaction per batch; read alerts with read_committed)\n"
             "  -e, --exit-eof          exit once every assigned partition is drained\n"
-            "      --batch N           commit at most every N events (default: 10000)\n"
+            "      --batch N           commit at most every N events (default: 100000)\n"
             "      --batch-ms MS       ... or every MS milliseconds (default: 200)\n"
             "      --connect-timeout S fail if the brokers do not answer within S seconds\n"
             "                          (default: 10)\n"

@@ -100,7 +100,7 @@ static const cfg_def DEFS[WEIR_CFG__COUNT] = {
                            0,
                            "Longer events: truncate parses the first max_event_size bytes; "
                            "dead-letter sends them to dead_letter.topic."},
-    [WEIR_CFG_BATCH_MAX_EVENTS] = {"batch.max_events", "WEIR_BATCH_MAX_EVENTS", T_INT, "10000", 1,
+    [WEIR_CFG_BATCH_MAX_EVENTS] = {"batch.max_events", "WEIR_BATCH_MAX_EVENTS", T_INT, "100000", 1,
                                    1000000, NULL, 0,
                                    "Offsets are committed at least every this many events..."},
     [WEIR_CFG_BATCH_MAX_MS] = {"batch.max_ms", "WEIR_BATCH_MAX_MS", T_DURATION, "200ms", 1, 60000,

@@ -90,7 +90,7 @@ void weir_pipeline_opts_init(weir_pipeline_opts *o)
     memset(o, 0, sizeof(*o));
     o->group = "weir";
     o->alerts_topic = "weir-alerts";
-    o->batch_max = 10000;
+    o->batch_max = 100000;
     o->batch_ms = 200;
     o->connect_timeout_ms = 10000;
     o->format = WEIR_FMT_AUTO;
@@ -702,8 +702,11 @@ weir_pipe_status weir_pipeline_run(const weir_pipeline_opts *o, const weir_engin
                        .fatal = fatal_cb,
                        .ctx = &p,
                        .failed = &p.failed};
-    /* a queue holds about one batch's share per worker: enough to keep workers busy */
+    /* a queue holds about one batch's share per worker, enough to keep workers busy, but no
+     * more than 4096 events: beyond that it only holds memory */
     size_t qcap = o->batch_max / nworkers + 64;
+    if (qcap > 4096)
+        qcap = 4096;
     if (!(p.pool = wk_pool_start(nworkers, &p.sh, qcap, err, errlen)))
         goto out;
     if (!(p.consumer = make_consumer(&p, err, errlen)))

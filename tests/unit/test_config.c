@@ -86,7 +86,7 @@ static void test_defaults_hold_without_any_source(void **state)
     assert_string_equal(weir_config_str(c, WEIR_CFG_DELIVERY), "at-least-once");
     assert_int_equal(weir_config_int(c, WEIR_CFG_MAX_EVENT_SIZE), 64 * 1024);
     assert_int_equal(weir_config_int(c, WEIR_CFG_OVERSIZE), WEIR_CFG_OVERSIZE_TRUNCATE);
-    assert_int_equal(weir_config_int(c, WEIR_CFG_BATCH_MAX_EVENTS), 10000);
+    assert_int_equal(weir_config_int(c, WEIR_CFG_BATCH_MAX_EVENTS), 100000);
     assert_int_equal(weir_config_int(c, WEIR_CFG_BATCH_MAX_MS), 200);
     assert_int_equal(weir_config_int(c, WEIR_CFG_CONNECT_TIMEOUT), 10000);
     assert_int_equal(weir_config_int(c, WEIR_CFG_EXIT_EOF), 0);
@@ -773,7 +773,7 @@ static void test_pipeline_opts_come_from_the_config(void **state)
     assert_string_equal(o.topics[0], "iis-logs");
     assert_int_equal(o.format, WEIR_FMT_IIS);
     assert_int_equal(o.workers, 2);
-    assert_int_equal(o.batch_max, 10000);
+    assert_int_equal(o.batch_max, 100000);
     assert_int_equal(o.batch_ms, 200);
     assert_int_equal(o.connect_timeout_ms, 10000);
     assert_int_equal(o.max_event, 65536);
