@@ -11,6 +11,7 @@
 #include "cli.h"
 #include "weir/config.h"
 #include "weir/log.h"
+#include "weir/metrics.h"
 #include "weir/mock.h"
 #include "weir/pipeline.h"
 #include "weir/reload.h"
@@ -60,6 +61,8 @@ static void run_usage(FILE *fp)
             "                          (default: 10)\n"
             "      --log-level L       debug, info, warn or error (default: info)\n"
             "      --log-format F      json (default: one object per line) or text\n"
+            "      --metrics ADDR      serve Prometheus metrics on ADDR (host:port, ':9090' for\n"
+            "                          every interface): /metrics, and /healthz for probes\n"
             "      --print-config      print the effective configuration (YAML, each key with\n"
             "                          its origin, secrets redacted) and exit\n"
             "  -h, --help              this help\n"
@@ -86,6 +89,7 @@ enum {
     OPT_DEAD_LETTER,
     OPT_OVERSIZE,
     OPT_PRINT_CONFIG,
+    OPT_METRICS,
 };
 
 /* Flags that are plain config keys: the value goes through the key's own parser. Flags whose
@@ -109,6 +113,7 @@ static const struct {
     {OPT_CONNECT_TIMEOUT, "--connect-timeout", "connect_timeout", "s"},
     {OPT_LOG_LEVEL, "--log-level", "log.level", NULL},
     {OPT_LOG_FORMAT, "--log-format", "log.format", NULL},
+    {OPT_METRICS, "--metrics", "metrics.listen", NULL},
 };
 
 static int set_flag(weir_config *cfg, const char *flag, const char *key, const char *value,
@@ -252,6 +257,7 @@ int cmd_run(int argc, char **argv)
         {"log-level", required_argument, 0, OPT_LOG_LEVEL},
         {"log-format", required_argument, 0, OPT_LOG_FORMAT},
         {"print-config", no_argument, 0, OPT_PRINT_CONFIG},
+        {"metrics", required_argument, 0, OPT_METRICS},
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
     };
@@ -264,6 +270,7 @@ int cmd_run(int argc, char **argv)
     weir_engine *eng = NULL;
     weir_mock *mock = NULL;
     weir_reloader *rl = NULL;
+    weir_metrics *metrics = NULL;
     weir_config *cfg = weir_config_new();
     if (!cfg) {
         fprintf(stderr, "weir run: out of memory\n");
@@ -359,13 +366,26 @@ int cmd_run(int argc, char **argv)
         goto out;
     }
     o.reload = rl;
+    const char *listen_addr = weir_config_str(cfg, WEIR_CFG_METRICS_LISTEN);
+    if (*listen_addr) {
+        if (!(metrics = weir_metrics_start(listen_addr, err, sizeof(err)))) {
+            fprintf(stderr, "weir run: %s\n", err);
+            goto out;
+        }
+        char port[16];
+        snprintf(port, sizeof(port), "%d", weir_metrics_port(metrics));
+        wlog(WLOG_INFO, "serving metrics", "listen", listen_addr, "port", port, NULL);
+        o.metrics = metrics;
+    }
 
     weir_pipeline_stats st;
     weir_pipe_status ps =
         weir_pipeline_run(&o, weir_reloader_current(rl), &st, err, sizeof(err));
+    weir_metrics_publish(metrics, &st, -1, weir_engine_rules_hash(weir_reloader_current(rl)));
     rc = report_end(ps, &st, err);
 
 out:
+    weir_metrics_stop(metrics);
     weir_reloader_stop(rl); /* owns the engine in use once it started */
     weir_engine_destroy(eng);
     weir_mock_stop(mock);

@@ -28,6 +28,7 @@
 
 #include "weir/kconf.h"
 #include "weir/log.h"
+#include "weir/metrics.h"
 #include "weir/reload.h"
 #include "workers.h"
 
@@ -658,6 +659,20 @@ static void log_progress(pipeline *p, double t0)
          "pending_batches", pend, NULL);
 }
 
+/* The counters as they are now, for the metrics endpoint (pipeline thread). */
+static void publish(pipeline *p)
+{
+    weir_pipeline_stats now = *p->st;
+    now.consumed = now.bytes = now.matched = now.malformed = now.headers = now.oversized = 0;
+    now.dead_lettered = 0;
+    wk_pool_stats(p->pool, &now);
+    now.alerts_acked = atomic_load(&p->acked);
+    now.alerts_failed = atomic_load(&p->nacked);
+    if (p->o->reload)
+        weir_reloader_counts(p->o->reload, &now.reloads, &now.reload_failures);
+    weir_metrics_publish(p->o->metrics, &now, consumer_lag(p), weir_engine_rules_hash(p->eng));
+}
+
 static size_t default_workers(void)
 {
     long n = sysconf(_SC_NPROCESSORS_ONLN);
@@ -720,7 +735,7 @@ weir_pipe_status weir_pipeline_run(const weir_pipeline_opts *o, const weir_engin
          o->alerts_topic, "workers", nw, "rules_version", weir_engine_rules_hash(eng), NULL);
     /* p.eng follows reloads; eng is the caller's first engine */
     rc = WEIR_PIPE_OK;
-    double last_progress = t0;
+    double last_progress = t0, last_publish = 0;
     rd_kafka_queue_t *cq = rd_kafka_queue_get_consumer(p.consumer);
     rd_kafka_message_t *msgs[1024];
     while (!atomic_load(&p.failed) && !(o->stop && *o->stop)) {
@@ -762,6 +777,10 @@ weir_pipe_status weir_pipeline_run(const weir_pipeline_opts *o, const weir_engin
             drain(&p);
             if (all_drained(&p)) /* nothing new arrived while draining */
                 break;
+        }
+        if (o->metrics && tn - last_publish >= 1.0) {
+            publish(&p);
+            last_publish = tn;
         }
         if (tn - last_progress >= (o->progress_s > 0 ? o->progress_s : 10.0)) {
             log_progress(&p, t0);

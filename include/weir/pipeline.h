@@ -16,6 +16,7 @@
 #define WEIR_PIPE_MAX_TOPICS 64
 
 struct weir_reloader;
+struct weir_metrics;
 
 typedef struct weir_pipeline_opts {
     const char *brokers;
@@ -41,6 +42,8 @@ typedef struct weir_pipeline_opts {
     int oversize_dead_letter;
     /* hot reload: when set, a new engine it offers is swapped in between batches */
     struct weir_reloader *reload;
+    /* when set, a snapshot of the counters is published to it about once a second */
+    struct weir_metrics *metrics;
     size_t workers;         /* scanning threads (0: one per online CPU) */
     int exactly_once;       /* one Kafka transaction per batch: alerts + consumed offsets */
     double progress_s;      /* seconds between progress log lines (0: 10) */

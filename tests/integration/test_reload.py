@@ -12,6 +12,8 @@ and is updated the way the kubelet does it (rename of `..data`):
      counted, and the canary rule keeps firing to the end;
   3. then the broken file is removed, and SIGHUP makes weir rebuild (and find nothing new).
 
+The run also serves Prometheus metrics, scraped at the end: they must agree with the counts.
+
 dead letters: malformed and oversized events with --dead-letter-topic and --oversize
 dead-letter: each is copied, whole, to the dead-letter topic with a weir.reason header naming
 why and where it came from; an oversized attack still raises its alert, flagged
@@ -27,6 +29,8 @@ import sys
 import tempfile
 import threading
 import time
+import socket
+import urllib.request
 
 from test_skeleton_e2e import ATTACKS, benign
 from weirtest import (E2E_RULES, WEIR, Broker, committed, decode_alert, end_offsets, log,
@@ -106,6 +110,13 @@ class ConfigMapDir:
         self.keys = set(files)
 
 
+def scrape(port, path):
+    """The samples of a Prometheus text page, as {name{labels}: value}."""
+    body = urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=5).read().decode()
+    return {l.rsplit(" ", 1)[0]: float(l.rsplit(" ", 1)[1])
+            for l in body.splitlines() if l and not l.startswith("#")}
+
+
 def build_stream(seed):
     rng = random.Random(seed)
     events = [benign(rng, i).encode() for i in range(N)]
@@ -128,9 +139,13 @@ def test_reload(b):
     base = open(E2E_RULES).read()
     rules = ConfigMapDir()
     rules.update({"exchange-web.yml": base})
+    with socket.socket() as s:  # a free loopback port for the metrics endpoint
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
     weir = subprocess.Popen([WEIR, "run", "--brokers", b.bootstrap, "--topic", "iis-reload",
                              "--format", "iis", "--alerts-topic", "alerts-reload", "--group",
-                             "weir-reload", "--rules", rules.dir, "--batch-ms", "100"],
+                             "weir-reload", "--rules", rules.dir, "--batch-ms", "100",
+                             "--metrics", f"127.0.0.1:{port}"],
                             stderr=subprocess.PIPE, text=True)
     logs = Stderr(weir)
     logs.start()
@@ -164,6 +179,19 @@ def test_reload(b):
         while committed(b.bootstrap, "weir-reload", "iis-reload", PARTS) != ends:
             assert time.time() < deadline, "weir did not commit every event"
             time.sleep(0.5)
+        # the Prometheus endpoint tells the same story as the logs
+        deadline = time.time() + 10
+        while True:
+            metrics = scrape(port, "/metrics")
+            if metrics.get("weir_events_total") == N or time.time() > deadline:
+                break
+            time.sleep(0.5)
+        assert metrics["weir_events_total"] == N, metrics
+        assert metrics["weir_rules_reloads_total"] == 1, metrics
+        assert metrics["weir_rules_reload_failures_total"] >= 1, metrics
+        assert metrics[f'weir_rules_info{{version="{v_new}"}}'] == 1, metrics
+        assert metrics["weir_alerts_acked_total"] == metrics["weir_alerts_total"] > 0, metrics
+        assert urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5).status == 200
         weir.send_signal(signal.SIGTERM)
         assert weir.wait(timeout=15) == 0
         logs.join(timeout=10)
