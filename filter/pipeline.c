@@ -19,6 +19,7 @@
 #include <inttypes.h>
 #include <librdkafka/rdkafka.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -673,9 +674,30 @@ static void publish(pipeline *p)
     weir_metrics_publish(p->o->metrics, &now, consumer_lag(p), weir_engine_rules_hash(p->eng));
 }
 
+/*
+ * CPUs this process may use: its affinity mask, further capped by a cgroup v2 CPU quota
+ * (cpu.max), which is how Kubernetes applies resources.limits.cpu. Online CPUs alone would start
+ * 64 threads in a pod limited to 2 CPUs of a 64-core node.
+ */
 static size_t default_workers(void)
 {
     long n = sysconf(_SC_NPROCESSORS_ONLN);
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) > 0)
+        n = CPU_COUNT(&set);
+    FILE *f = fopen("/sys/fs/cgroup/cpu.max", "r");
+    if (f) {
+        char quota[32];
+        long period;
+        if (fscanf(f, "%31s %ld", quota, &period) == 2 && strcmp(quota, "max") != 0 &&
+            period > 0) {
+            long q = strtol(quota, NULL, 10);
+            long cap = (q + period - 1) / period; /* 1.5 CPUs: two threads */
+            if (cap >= 1 && cap < n)
+                n = cap;
+        }
+        fclose(f);
+    }
     return n > 0 ? (size_t)n : 1;
 }
 
