@@ -840,3 +840,25 @@ double weir_engine_compile_ms(const weir_engine *e)
 {
     return e->compile_ms;
 }
+
+size_t weir_engine_nexprs(const weir_engine *e)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < e->natoms; i++)
+        n += e->atoms[i].kind == ATOM_HS;
+    return n;
+}
+
+int weir_engine_expr(const weir_engine *e, size_t i, const char **expr, unsigned *flags)
+{
+    for (size_t a = 0; a < e->natoms; a++) {
+        if (e->atoms[a].kind != ATOM_HS)
+            continue;
+        if (i-- == 0) {
+            *expr = e->atoms[a].expr;
+            *flags = e->atoms[a].flags;
+            return 0;
+        }
+    }
+    return -1;
+}

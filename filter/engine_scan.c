@@ -293,3 +293,9 @@ int weir_scanner_scan(weir_scanner *s, weir_parser *p, const void *data, size_t 
     hits->n = s->nhits;
     return 0;
 }
+
+size_t weir_scanner_scratch_bytes(const weir_scanner *s)
+{
+    size_t n = 0;
+    return hs_scratch_size(s->scratch, &n) == HS_SUCCESS ? n : 0;
+}

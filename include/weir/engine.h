@@ -91,6 +91,14 @@ size_t weir_engine_db_bytes(const weir_engine *e);
 size_t weir_engine_ndatabases(const weir_engine *e);
 double weir_engine_compile_ms(const weir_engine *e);
 
+/*
+ * The distinct Hyperscan expressions (with their HS_FLAG_* flags) the engine scans for, field
+ * scoping aside: what a single-database, no-parsing matcher of the same rules would compile.
+ * For the benchmark's ceiling and baselines; i < weir_engine_nexprs(e). O(atoms) per call.
+ */
+size_t weir_engine_nexprs(const weir_engine *e);
+int weir_engine_expr(const weir_engine *e, size_t i, const char **expr, unsigned *flags);
+
 /* ---- scanning ----------------------------------------------------------------------------- */
 
 /* The outcome of one scan. rules/fields point into scanner memory, valid until its next scan. */
@@ -103,6 +111,8 @@ typedef struct weir_hits {
 
 weir_scanner *weir_scanner_new(const weir_engine *e, size_t max_line, char *err, size_t errlen);
 void weir_scanner_destroy(weir_scanner *s);
+/* Bytes of Hyperscan scratch the scanner holds (one per thread). */
+size_t weir_scanner_scratch_bytes(const weir_scanner *s);
 
 /*
  * Parses one line with the stream's parser p and scans it. Each field is matched in both its

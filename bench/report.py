@@ -1,0 +1,159 @@
+"""weir-bench's report: results.json -> a Markdown table (ratios first, then absolute figures with
+the machine) and gnuplot PNGs. Targets are those of the bench issue; a target missed is shown as
+missed."""
+import os
+import subprocess
+
+
+def _r(x, y):
+    return x / y if x and y else float("nan")
+
+
+def targets(res):
+    """(what, measured ratio or value, target, met)"""
+    out = []
+    m, e = res.get("match", {}), res.get("e2e", {})
+    eng1 = next((r for r in m.get("engine", []) if r["threads"] == 1), None)
+    if eng1 and "ceiling" in m:
+        v = _r(eng1["events_per_s"], m["ceiling"]["events_per_s"])
+        out.append(("matcher / raw hs_scan ceiling (1 thread)", f"{v:.2f}x", ">= 0.7x", v >= 0.7))
+    if eng1 and "pcre2" in m:
+        v = _r(eng1["events_per_s"], m["pcre2"]["events_per_s"])
+        out.append(("matcher / PCRE2-JIT loop (1 thread)", f"{v:.1f}x", ">= 10x", v >= 10))
+    sc = {r["rules"]: r for r in m.get("scaling", [])}
+    if 10 in sc and 1000 in sc:
+        v = _r(sc[1000]["events_per_s"], sc[10]["events_per_s"])
+        out.append(("1,000 rules / 10 rules (events/s)", f"{v:.2f}x", ">= 0.5x", v >= 0.5))
+    kc = e.get("kcat_consume", {}).get("events_per_s")
+    if kc and "at-least-once" in e:
+        v = _r(e["at-least-once"]["events_per_s"], kc)
+        out.append(("e2e at-least-once / kcat consume-only", f"{v:.2f}x", ">= 0.8x", v >= 0.8))
+    if "kcat_grep_kcat" in e and "at-least-once" in e:
+        v = _r(e["at-least-once"]["events_per_s"], e["kcat_grep_kcat"]["events_per_s"])
+        out.append(("e2e at-least-once / kcat|grep|kcat", f"{v:.1f}x", ">= 5x", v >= 5))
+    if kc and "exactly-once" in e:
+        v = _r(e["exactly-once"]["events_per_s"], kc)
+        out.append(("e2e exactly-once / kcat consume-only", f"{v:.2f}x", ">= 0.6x", v >= 0.6))
+    if "latency" in res:
+        v = res["latency"]["p99_ms"]
+        out.append((f"p99 latency at {res['latency']['achieved_rate']:,.0f} events/s",
+                    f"{v:.1f} ms", "< 100 ms", v < 100))
+    rss = [e[k]["rss_mb"] for k in ("at-least-once", "exactly-once") if k in e]
+    if rss:
+        out.append(("peak RSS, weir run at full speed", f"{max(rss):.0f} MB", "< 512 MB",
+                    max(rss) < 512))
+    if "soak" in res:
+        s = res["soak"]
+        v = s["rss_after_1min_max"] - s["rss_after_1min_min"]
+        out.append((f"RSS drift over a {s['minutes']:g}-minute soak (after minute 1)",
+                    f"{v:.0f} MB", "stable", v < 32))
+    return out
+
+
+def markdown(res):
+    mc, c = res.get("machine", {}), res.get("corpus", {})
+    L = ["## weir-bench results", "",
+         f"Machine: {mc.get('cpu')}, {mc.get('cores')} cores, {mc.get('memory_mb', 0) / 1024:.0f} "
+         f"GiB, Linux {mc.get('kernel')}, {mc.get('os')}; {mc.get('weir')}; Kafka "
+         f"{mc.get('kafka')} (single local broker, KRaft).",
+         f"Corpus: {c.get('events', 0):,} events, {c.get('bytes', 0) / 1e6:.0f} MB in "
+         f"{len(c.get('files', {}))} log formats, {c.get('attacks', 0)} attacks drawn from "
+         f"{len(c.get('rules_drawn', []))} rules (seed {c.get('seed')}).", "",
+         "| target | measured | goal | met |", "|---|---|---|---|"]
+    for what, v, goal, met in targets(res):
+        L.append(f"| {what} | {v} | {goal} | {'yes' if met else '**no**'} |")
+    m = res.get("match", {})
+    if m:
+        L += ["", "Matcher (events/s over the whole corpus, lines in memory):", "",
+              "| contender | threads | events/s | MB/s |", "|---|---|---|---|"]
+        for r in m.get("engine", []):
+            L.append(f"| weir engine (parse + match) | {r['threads']} | {r['events_per_s']:,.0f} | "
+                     f"{r['mb_per_s']:.0f} |")
+        for k, name in (("ceiling", "raw hs_scan, one database, no parsing"),
+                        ("pcre2", "PCRE2-JIT loop over the same expressions"),
+                        ("rg", "rg -f (count only)"), ("grep", "grep -E -i -f (count only)")):
+            if k in m:
+                L.append(f"| {name} | {m[k].get('threads', 1)} | {m[k]['events_per_s']:,.0f} | "
+                         f"{m[k]['mb_per_s']:.0f} |")
+        if m.get("scaling"):
+            L += ["", "Rule count (generated webserver rules, IIS corpus, 1 thread):", "",
+                  "| rules | events/s | compile ms | database KiB | scratch KiB |",
+                  "|---|---|---|---|---|"]
+            for r in m["scaling"]:
+                L.append(f"| {r['rules']:,} | {r['events_per_s']:,.0f} | {r['compile_ms']:.0f} | "
+                         f"{r['db_bytes'] / 1024:.0f} | {r['scratch_bytes'] / 1024:.0f} |")
+    e = res.get("e2e", {})
+    if e:
+        L += ["", "End to end through the broker (wall clock, group join and startup included):",
+              "", "| contender | seconds | events/s | peak RSS MB |", "|---|---|---|---|"]
+        for k, name in (("kcat_consume", "kcat consume-only (ceiling)"),
+                        ("at-least-once", "weir run, at-least-once"),
+                        ("exactly-once", "weir run, exactly-once"),
+                        ("kcat_grep_kcat", "kcat -C \\| grep -E -f \\| kcat -P"),
+                        ("python_re", "Python confluent-kafka + re")):
+            if k in e:
+                rss = f"{e[k]['rss_mb']:.0f}" if "rss_mb" in e[k] else "-"
+                L.append(f"| {name} | {e[k]['seconds']:.2f} | {e[k]['events_per_s']:,.0f} | {rss} |")
+    if "latency" in res:
+        lt = res["latency"]
+        L += ["", f"Latency, event produced -> alert received, at {lt['achieved_rate']:,.0f} "
+              f"events/s ({lt['samples']} alerts after a {lt.get('warmup_s', 0):g} s warm-up): p50 {lt['p50_ms']:.1f} ms, p99 "
+              f"{lt['p99_ms']:.1f} ms, p99.9 {lt['p999_ms']:.1f} ms, max {lt['max_ms']:.1f} ms."]
+    if "soak" in res:
+        s = res["soak"]
+        L += ["", f"Soak: {s['minutes']:g} minutes at {s['rate']:,.0f} events/s: RSS after the "
+              f"first minute {s['rss_after_1min_min']:.0f}..{s['rss_after_1min_max']:.0f} MB; "
+              f"p99 latency {s['p99_ms']:.1f} ms."]
+    return "\n".join(L) + "\n"
+
+
+def _plot(out, name, script, data):
+    dat = os.path.join(out, name + ".dat")
+    with open(dat, "w") as f:
+        f.write(data)
+    png = os.path.join(out, name + ".png")
+    subprocess.run(["gnuplot"], input=f"set terminal pngcairo size 800,480 noenhanced\n"
+                   f"set output '{png}'\nset grid\n" + script.replace("DATA", dat),
+                   text=True, check=True, stderr=subprocess.DEVNULL)
+    os.unlink(dat)
+    return png
+
+
+def plots(res, out):
+    pngs = []
+    m, e = res.get("match", {}), res.get("e2e", {})
+    if m.get("engine"):
+        data = "".join(f"{r['threads']} {r['events_per_s']}\n" for r in m["engine"])
+        pngs.append(_plot(out, "threads", "set title 'weir engine: events/s vs threads'\n"
+                          "set xlabel 'threads'\nset ylabel 'events/s'\nset xtics 1\n"
+                          "set yrange [0:*]\nplot 'DATA' using 1:2 with linespoints lw 2 "
+                          "title 'weir engine'\n", data))
+    if m.get("scaling"):
+        data = "".join(f"{r['rules']} {r['events_per_s']} {r['compile_ms']}\n"
+                       for r in m["scaling"])
+        pngs.append(_plot(out, "rules", "set title 'events/s and compile time vs rule count'\n"
+                          "set logscale x\nset xlabel 'rules'\nset ylabel 'events/s'\n"
+                          "set y2label 'compile ms'\nset ytics nomirror\nset y2tics\n"
+                          "set yrange [0:*]\nplot 'DATA' using 1:2 with linespoints lw 2 title "
+                          "'events/s', '' using 1:3 axes x1y2 with linespoints title "
+                          "'compile ms'\n", data))
+    rows = []
+    for k, name in (("ceiling", "hs_scan ceiling"), ("pcre2", "PCRE2-JIT loop"), ("rg", "rg"),
+                    ("grep", "grep -E")):
+        if k in m:
+            rows.append((name, m[k]["events_per_s"]))
+    eng1 = next((r for r in m.get("engine", []) if r["threads"] == 1), None)
+    if eng1:
+        rows.insert(0, ("weir engine", eng1["events_per_s"]))
+    for k, name in (("at-least-once", "weir e2e ALO"), ("exactly-once", "weir e2e EOS"),
+                    ("kcat_consume", "kcat consume"), ("kcat_grep_kcat", "kcat|grep|kcat"),
+                    ("python_re", "python + re")):
+        if k in e:
+            rows.append((name, e[k]["events_per_s"]))
+    if rows:
+        data = "".join(f'"{n}" {v}\n' for n, v in rows)
+        pngs.append(_plot(out, "baselines", "set title 'events/s, weir and baselines (same run)'\n"
+                          "set style fill solid\nset boxwidth 0.6\nset logscale y\n"
+                          "set xtics rotate by -30\nset ylabel 'events/s (log)'\n"
+                          "plot 'DATA' using 0:2:xtic(1) with boxes notitle\n", data))
+    return pngs
