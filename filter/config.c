@@ -87,7 +87,8 @@ static const cfg_def DEFS[WEIR_CFG__COUNT] = {
                            "Compiled rules from 'weir compile', instead of rules (the two "
                            "exclude each other)."},
     [WEIR_CFG_WORKERS] = {"workers", "WEIR_WORKERS", T_INT, "0", 0, 256, NULL, 0,
-                          "Scanning threads; 0: one per online CPU."},
+                          "Scanning threads; 0: one per CPU weir may use (its affinity and the "
+                          "cgroup CPU limit, e.g. a Kubernetes limits.cpu)."},
     [WEIR_CFG_DELIVERY] = {"delivery", "WEIR_DELIVERY", T_ENUM, "at-least-once", 0, 0,
                            DELIVERY_VALUES, 0,
                            "at-least-once commits offsets after the alerts are acknowledged; "
@@ -128,8 +129,8 @@ static const cfg_def DEFS[WEIR_CFG__COUNT] = {
                                  "kafka.consumer."},
     [WEIR_CFG_METRICS_LISTEN] = {"metrics.listen", "WEIR_METRICS_LISTEN", T_STR, "", 0, 0, NULL,
                                  F_HOSTPORT,
-                                 "host:port of the Prometheus endpoint (reserved; not served "
-                                 "yet); empty: off."},
+                                 "host:port of the Prometheus endpoint (/metrics, and /healthz "
+                                 "for probes; ':9090' listens on every interface); empty: off."},
 };
 
 /* ---- storage -------------------------------------------------------------------------------- */
