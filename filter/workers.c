@@ -43,6 +43,8 @@ typedef struct {
     msgpack_sbuffer sb;
     wk_stream *streams;
     size_t nstreams;
+    wk_stream *last; /* the stream of the previous event (see stream_parser) */
+    rd_kafka_topic_t *last_rkt;
     /* counters: written by this worker, read (relaxed) for progress and at the end */
     atomic_uint_least64_t consumed, bytes, matched, malformed, headers, oversized, dead;
 } wk_worker;
@@ -67,17 +69,26 @@ static weir_format topic_format(const weir_pipeline_opts *o, const char *topic)
     return o->format;
 }
 
-static weir_parser *stream_parser(wk_worker *w, const char *topic, int32_t partition)
+static weir_parser *stream_parser(wk_worker *w, rd_kafka_topic_t *rkt, int32_t partition)
 {
+    /* events of a partition arrive in runs: the last stream is nearly always the one, and a
+     * search per event (a strcmp per stream) cost as much as parsing short lines */
+    if (w->last && w->last_rkt == rkt && w->last->partition == partition)
+        return w->last->parser;
+    const char *topic = rd_kafka_topic_name(rkt);
     for (size_t i = 0; i < w->nstreams; i++)
-        if (w->streams[i].partition == partition && strcmp(w->streams[i].topic, topic) == 0)
-            return w->streams[i].parser;
+        if (w->streams[i].partition == partition && strcmp(w->streams[i].topic, topic) == 0) {
+            w->last = &w->streams[i];
+            w->last_rkt = rkt;
+            return w->last->parser;
+        }
     /* a new partition for this worker: once per partition, not per event */
     char err[256];
     wk_stream *ns = realloc(w->streams, (w->nstreams + 1) * sizeof(*ns));
     if (!ns)
         return NULL;
     w->streams = ns;
+    w->last = NULL; /* it pointed into the array realloc may just have moved */
     wk_stream *s = &ns[w->nstreams];
     s->topic = strdup(topic);
     s->partition = partition;
@@ -88,6 +99,8 @@ static weir_parser *stream_parser(wk_worker *w, const char *topic, int32_t parti
         return NULL;
     }
     w->nstreams++;
+    w->last = s; /* the realloc above may have moved the array: point at the new element */
+    w->last_rkt = rkt;
     return s->parser;
 }
 
@@ -158,7 +171,7 @@ static void process(wk_worker *w, rd_kafka_message_t *m, wk_batch *b)
     atomic_fetch_add_explicit(&w->bytes, m->len, memory_order_relaxed);
     if (atomic_load(sh->failed))
         return; /* nothing after a failure is committed; don't add alerts to it */
-    weir_parser *p = stream_parser(w, topic, m->partition);
+    weir_parser *p = stream_parser(w, m->rkt, m->partition);
     if (!p) {
         sh->fatal(sh->ctx, "out of memory creating a parser");
         return;
@@ -176,18 +189,23 @@ static void process(wk_worker *w, rd_kafka_message_t *m, wk_batch *b)
         atomic_fetch_add_explicit(&w->malformed, 1, memory_order_relaxed);
     else if (h.parse_status == WEIR_PARSE_HEADER)
         atomic_fetch_add_explicit(&w->headers, 1, memory_order_relaxed);
-    char key[300];
-    int kl = snprintf(key, sizeof(key), "%s:%" PRId32, topic, m->partition);
-    if (kl < 0 || (size_t)kl >= sizeof(key))
-        kl = (int)sizeof(key) - 1;
+    const char *dl_reason = NULL;
     /* a dead letter is a copy for inspection: the event is still scanned (raw, or up to the
      * size limit), so an attack hidden in a broken or huge line still raises its alert */
     if (sh->o->dead_letter_topic && *sh->o->dead_letter_topic) {
         if (h.parse_status == WEIR_PARSE_MALFORMED)
-            dead_letter(w, b, m, "malformed", key, (size_t)kl);
+            dl_reason = "malformed";
         else if (oversized && sh->o->oversize_dead_letter)
-            dead_letter(w, b, m, "oversize", key, (size_t)kl);
+            dl_reason = "oversize";
     }
+    if (h.n == 0 && !dl_reason)
+        return; /* the common case: nothing to produce, not even a key to format */
+    char key[300];
+    int kl = snprintf(key, sizeof(key), "%s:%" PRId32, topic, m->partition);
+    if (kl < 0 || (size_t)kl >= sizeof(key))
+        kl = (int)sizeof(key) - 1;
+    if (dl_reason)
+        dead_letter(w, b, m, dl_reason, key, (size_t)kl);
     if (h.n == 0)
         return;
     weir_alert_src src = {.topic = topic,
