@@ -9,7 +9,7 @@ Background lines are generated from realistic field pools (Exchange endpoints, c
 codes, sizes), with long-tailed lengths (user agents, query strings, cookies of varying size).
 Attack lines are the labelled must-fire lines of the rule packs' fixtures
 (tests/fixtures/packs/*.tsv), each format's attacks inserted into its own file at the attack rate
-(default 1 in 1,000). The manifest lists every attack line and the rule that must fire on it;
+(default 1 in 1,000), and any rule the draw missed inserted once, so every rule is checked. The manifest lists every attack line and the rule that must fire on it;
 background lines must fire nothing, and `weir-bench` checks both against weir's output.
 """
 import json
@@ -214,11 +214,16 @@ def generate(outdir, events, seed=1, attack_rate=0.001):
                                  "rule": rule})
             else:
                 lines.append(gen(rng, i))
-        # at least one attack per format that has some, so every pack is exercised
-        if attacks and not any(m["format"] == fmt for m in manifest):
+        # every rule at least once, on a background line, so that every rule is checked: the
+        # small formats draw only a handful of attacks at the default rate
+        drawn = {m["rule"] for m in manifest if m["format"] == fmt}
+        taken = {m["line"] for m in manifest if m["format"] == fmt}
+        for rule in sorted({r for r, _ in attacks} - drawn):
             k = rng.randrange(n)
-            rule, line = attacks[rng.randrange(len(attacks))]
-            lines[k] = line
+            while k + 1 in taken and len(taken) < n:
+                k = rng.randrange(n)
+            taken.add(k + 1)
+            lines[k] = rng.choice([l for r, l in attacks if r == rule])
             manifest.append({"format": fmt, "file": f"{fmt}.log", "line": k + 1, "rule": rule})
         path = os.path.join(outdir, f"{fmt}.log")
         with open(path, "w", encoding="utf-8") as f:
