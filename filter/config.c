@@ -1,7 +1,8 @@
 /*
- * Config: the key table of `weir run` and everything that reads it — the YAML loader, the
- * WEIR_* environment, flags (weir_config_set), cross-key validation, --help, the Markdown rows
- * of docs/config.md and the effective-config dump.
+ * Config: the key table of `weir run` and everything that reads it — the WEIR_* environment,
+ * flags (weir_config_set), cross-key validation, --help, the Markdown rows of docs/config.md and
+ * the effective-config dump. The YAML loader is config_yaml.c; what the two share is declared
+ * in config_priv.h.
  *
  * Every value, whatever its source, goes through one parser per type (parse_scalar and the list
  * item parsers) and then one precedence rule: a value from a lower source than the one that set
@@ -9,6 +10,7 @@
  * lets cmd_run apply its flags before it knows which file to read.
  */
 #include "weir/config.h"
+#include "config_priv.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -17,43 +19,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <yaml.h>
 
 #include "weir/pipeline.h"
 
-/* A config is a few hundred bytes; this only stops a stray large file from being slurped. */
-#define MAX_FILE_BYTES (1u << 20)
-/* Longest dotted path we try to match; longer ones cannot be keys. */
-#define MAX_PATH 256
-
 /* ---- the table ------------------------------------------------------------------------------ */
-
-typedef enum {
-    T_STR,      /* text; flags may restrict its form */
-    T_INT,      /* whole number in [min, max] */
-    T_BOOL,     /* true/false (and the YAML 1.1 spellings) */
-    T_ENUM,     /* one of values[] (case-insensitive); stored as the index */
-    T_SIZE,     /* bytes, with an optional k/M/G suffix (powers of 1024), in [min, max] */
-    T_DURATION, /* a number with ms, s or m, stored in milliseconds, in [min, max] */
-    T_PATHS,    /* list of non-empty strings */
-    T_INPUTS,   /* list of {topic, format} */
-    T_KAFKA,    /* ordered librdkafka properties, kept as "key=value" */
-} cfg_type;
-
-#define F_NONEMPTY 1u /* "" is not a value */
-#define F_TOPIC    2u /* a Kafka topic name, or "" where allowed */
-#define F_HOSTPORT 4u /* host:port, or "" */
-
-typedef struct cfg_def {
-    const char *name; /* dotted YAML path */
-    const char *env;  /* WEIR_ + name upper-cased, '.' → '_' (a test holds the table to it) */
-    cfg_type type;
-    const char *def; /* default, written as a user would; parsed by the same code */
-    long long min, max;
-    const char *const *values; /* T_ENUM: allowed values, NULL-terminated */
-    unsigned flags;
-    const char *desc; /* no '|': it goes into a Markdown table */
-} cfg_def;
 
 static const char *const DELIVERY_VALUES[] = {"at-least-once", "exactly-once", NULL};
 static const char *const OVERSIZE_VALUES[] = {"truncate", "dead-letter", NULL};
@@ -64,7 +33,7 @@ static const char *const LOG_FORMAT_VALUES[] = {"json", "text", NULL};
 #define KIB 1024LL
 #define MIB (1024LL * 1024)
 
-static const cfg_def DEFS[WEIR_CFG__COUNT] = {
+const cfg_def cfg_defs[WEIR_CFG__COUNT] = {
     [WEIR_CFG_BROKERS] = {"brokers", "WEIR_BROKERS", T_STR, "", 0, 0, NULL, 0,
                           "Kafka bootstrap servers, host:port[,host:port...]. Required: here, in "
                           "WEIR_BROKERS or with --brokers."},
@@ -133,26 +102,6 @@ static const cfg_def DEFS[WEIR_CFG__COUNT] = {
                                  "for probes; ':9090' listens on every interface); empty: off."},
 };
 
-/* ---- storage -------------------------------------------------------------------------------- */
-
-typedef struct strlist {
-    char **v;
-    int *aux; /* T_INPUTS: the weir_format; T_KAFKA: the weir_cfg_source of the property */
-    size_t n, cap;
-} strlist;
-
-typedef struct slot {
-    weir_cfg_source src;
-    char *origin; /* NULL: "default" */
-    char *s;      /* T_STR: never NULL */
-    long long i;  /* T_INT, T_BOOL, T_ENUM (index), T_SIZE (bytes), T_DURATION (ms) */
-    strlist l;    /* list types */
-} slot;
-
-struct weir_config {
-    slot s[WEIR_CFG__COUNT];
-};
-
 static bool is_list(cfg_type t)
 {
     return t == T_PATHS || t == T_INPUTS || t == T_KAFKA;
@@ -210,11 +159,11 @@ static int set_origin(slot *sl, weir_cfg_source src, const char *origin)
 
 /* ---- messages ------------------------------------------------------------------------------- */
 
-static int say(char *err, size_t errlen, const char *fmt, ...)
+int cfg_say(char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* Writes a message into a caller's buffer; returns -1 so callers can `return say(...)`. */
-static int say(char *err, size_t errlen, const char *fmt, ...)
+/* Writes a message into a caller's buffer; returns -1 so callers can `return cfg_say(...)`. */
+int cfg_say(char *err, size_t errlen, const char *fmt, ...)
 {
     if (!errlen)
         return -1;
@@ -229,7 +178,7 @@ static int say(char *err, size_t errlen, const char *fmt, ...)
  * A value as shown in a message: at most 60 bytes, control bytes as '?'. Config values come
  * from files and environments we do not control and end up in logs and terminals.
  */
-static const char *show(char *out, size_t outlen, const char *s)
+const char *cfg_show(char *out, size_t outlen, const char *s)
 {
     size_t n = 0, i = 0;
     for (; s[i] && n + 4 < outlen && i < 60; i++)
@@ -242,7 +191,7 @@ static const char *show(char *out, size_t outlen, const char *s)
     return out;
 }
 
-static size_t edit_distance(const char *a, const char *b)
+size_t cfg_edit_distance(const char *a, const char *b)
 {
     size_t la = strlen(a), lb = strlen(b);
     size_t row[MAX_PATH + 1];
@@ -271,10 +220,10 @@ static const char *suggest(const char *path)
     size_t plen = strlen(path), best = SIZE_MAX;
     const char *hit = NULL;
     for (int k = 0; k < WEIR_CFG__COUNT; k++) {
-        const char *name = DEFS[k].name;
+        const char *name = cfg_defs[k].name;
         if (strncmp(name, path, plen) == 0 && name[plen] == '.')
             return name;
-        size_t d = edit_distance(path, name);
+        size_t d = cfg_edit_distance(path, name);
         if (d < best) {
             best = d;
             hit = name;
@@ -284,14 +233,14 @@ static const char *suggest(const char *path)
     return best <= limit ? hit : NULL;
 }
 
-static void unknown_key(char *why, size_t wl, const char *path)
+void cfg_unknown_key(char *why, size_t wl, const char *path)
 {
     char shown[80];
     const char *s = suggest(path);
     if (s)
-        say(why, wl, "unknown key '%s' (did you mean '%s'?)", show(shown, sizeof(shown), path), s);
+        cfg_say(why, wl, "unknown key '%s' (did you mean '%s'?)", cfg_show(shown, sizeof(shown), path), s);
     else
-        say(why, wl, "unknown key '%s'", show(shown, sizeof(shown), path));
+        cfg_say(why, wl, "unknown key '%s'", cfg_show(shown, sizeof(shown), path));
 }
 
 /* ---- per-type parsing ----------------------------------------------------------------------- */
@@ -334,7 +283,7 @@ static void join_values(char *out, size_t n, const char *const *v, const char *l
 }
 
 /* The human form of a key's type, as --help, the docs and the type errors say it. */
-static void type_text(const cfg_def *d, char *out, size_t n)
+void cfg_type_text(const cfg_def *d, char *out, size_t n)
 {
     char lo[32], hi[32];
     switch (d->type) {
@@ -400,8 +349,8 @@ static int parse_int(const cfg_def *d, const char *s, long long *out, char *why,
     const char *end;
     char shown[80];
     if (parse_digits(s, &v, &end) != 0 || *end || v < d->min || v > d->max)
-        return say(why, wl, "expected a whole number from %lld to %lld, got '%s'", d->min, d->max,
-                   show(shown, sizeof(shown), s));
+        return cfg_say(why, wl, "expected a whole number from %lld to %lld, got '%s'", d->min, d->max,
+                   cfg_show(shown, sizeof(shown), s));
     *out = v;
     return 0;
 }
@@ -421,7 +370,7 @@ static int parse_bool(const char *s, long long *out, char *why, size_t wl)
             return 0;
         }
     }
-    return say(why, wl, "expected true or false, got '%s'", show(shown, sizeof(shown), s));
+    return cfg_say(why, wl, "expected true or false, got '%s'", cfg_show(shown, sizeof(shown), s));
 }
 
 static int parse_enum(const cfg_def *d, const char *s, long long *out, char *why, size_t wl)
@@ -434,7 +383,7 @@ static int parse_enum(const cfg_def *d, const char *s, long long *out, char *why
         }
     }
     join_values(list, sizeof(list), d->values, ", ");
-    return say(why, wl, "'%s' is not one of %s", show(shown, sizeof(shown), s), list);
+    return cfg_say(why, wl, "'%s' is not one of %s", cfg_show(shown, sizeof(shown), s), list);
 }
 
 /* Multiplies with an overflow check; the bounds check that follows rejects the result. */
@@ -467,9 +416,9 @@ static int parse_size(const cfg_def *d, const char *s, long long *out, char *why
     }
     fmt_size(lo, sizeof(lo), d->min);
     fmt_size(hi, sizeof(hi), d->max);
-    return say(why, wl,
+    return cfg_say(why, wl,
                "expected a size from %s to %s (bytes, or a number with k, M or G), got '%s'", lo,
-               hi, show(shown, sizeof(shown), s));
+               hi, cfg_show(shown, sizeof(shown), s));
 }
 
 static int parse_duration(const cfg_def *d, const char *s, long long *out, char *why, size_t wl)
@@ -493,8 +442,8 @@ static int parse_duration(const cfg_def *d, const char *s, long long *out, char 
     }
     fmt_duration(lo, sizeof(lo), d->min);
     fmt_duration(hi, sizeof(hi), d->max);
-    return say(why, wl, "expected a duration from %s to %s (a number with ms, s or m), got '%s'",
-               lo, hi, show(shown, sizeof(shown), s));
+    return cfg_say(why, wl, "expected a duration from %s to %s (a number with ms, s or m), got '%s'",
+               lo, hi, cfg_show(shown, sizeof(shown), s));
 }
 
 /* Kafka's rule for topic names: 1 to 249 of [a-zA-Z0-9._-], and not "." or "..". */
@@ -512,13 +461,13 @@ static bool topic_ok(const char *s)
     return true;
 }
 
-static int check_topic(const char *s, char *why, size_t wl)
+int cfg_check_topic(const char *s, char *why, size_t wl)
 {
     char shown[80];
     if (topic_ok(s))
         return 0;
-    return say(why, wl, "'%s' is not a Kafka topic name (1 to 249 of a-z A-Z 0-9 . _ -)",
-               show(shown, sizeof(shown), s));
+    return cfg_say(why, wl, "'%s' is not a Kafka topic name (1 to 249 of a-z A-Z 0-9 . _ -)",
+               cfg_show(shown, sizeof(shown), s));
 }
 
 /* host:port with port 1..65535; host empty (every interface), a name, IPv4, or [IPv6]. */
@@ -559,14 +508,14 @@ static int parse_string(const cfg_def *d, const char *s, char *why, size_t wl)
     char shown[80];
     if (!*s) {
         if (d->flags & F_NONEMPTY)
-            return say(why, wl, "must not be empty");
+            return cfg_say(why, wl, "must not be empty");
         return 0;
     }
-    if ((d->flags & F_TOPIC) && check_topic(s, why, wl) != 0)
+    if ((d->flags & F_TOPIC) && cfg_check_topic(s, why, wl) != 0)
         return -1;
     if ((d->flags & F_HOSTPORT) && !hostport_ok(s))
-        return say(why, wl, "expected host:port (e.g. ':9090' or '0.0.0.0:9090'), got '%s'",
-                   show(shown, sizeof(shown), s));
+        return cfg_say(why, wl, "expected host:port (e.g. ':9090' or '0.0.0.0:9090'), got '%s'",
+                   cfg_show(shown, sizeof(shown), s));
     return 0;
 }
 
@@ -587,12 +536,12 @@ static int parse_scalar(const cfg_def *d, const char *s, long long *out, char *w
     case T_DURATION:
         return parse_duration(d, s, out, why, wl);
     default:
-        return say(why, wl, "is a list");
+        return cfg_say(why, wl, "is a list");
     }
 }
 
 /* A weir_format name; "" is auto. */
-static int parse_format(const char *s, weir_format *fmt, char *why, size_t wl)
+int cfg_parse_format(const char *s, weir_format *fmt, char *why, size_t wl)
 {
     char shown[80], list[256];
     const char *names[WEIR_FMT__COUNT + 1];
@@ -603,12 +552,12 @@ static int parse_format(const char *s, weir_format *fmt, char *why, size_t wl)
         names[f] = weir_format_name((weir_format)f);
     names[WEIR_FMT__COUNT] = NULL;
     join_values(list, sizeof(list), names, ", ");
-    return say(why, wl, "format '%s' is not one of %s", show(shown, sizeof(shown), s), list);
+    return cfg_say(why, wl, "format '%s' is not one of %s", cfg_show(shown, sizeof(shown), s), list);
 }
 
 /* An inputs item, "topic" or "topic:format" (topic names cannot hold ':'), into topic (at
  * least 250 bytes) and *fmt. */
-static int parse_input(const char *item, char *topic, size_t tlen, weir_format *fmt, char *why,
+int cfg_parse_input(const char *item, char *topic, size_t tlen, weir_format *fmt, char *why,
                        size_t wl)
 {
     const char *colon = strchr(item, ':');
@@ -617,9 +566,9 @@ static int parse_input(const char *item, char *topic, size_t tlen, weir_format *
         n = tlen - 1; /* too long for a topic name: check_topic says so */
     memcpy(topic, item, n);
     topic[n] = '\0';
-    if (check_topic(topic, why, wl) != 0)
+    if (cfg_check_topic(topic, why, wl) != 0)
         return -1;
-    return parse_format(colon ? colon + 1 : "", fmt, why, wl);
+    return cfg_parse_format(colon ? colon + 1 : "", fmt, why, wl);
 }
 
 /* A librdkafka property "key=value": the key is non-empty and free of '=' and spaces. */
@@ -628,11 +577,11 @@ static int check_prop(const char *kv, char *why, size_t wl)
     char shown[80];
     const char *eq = strchr(kv, '=');
     if (!eq || eq == kv)
-        return say(why, wl, "expected key=value, got '%s'", show(shown, sizeof(shown), kv));
+        return cfg_say(why, wl, "expected key=value, got '%s'", cfg_show(shown, sizeof(shown), kv));
     for (const char *p = kv; p < eq; p++)
         if ((unsigned char)*p <= ' ')
-            return say(why, wl, "property name in '%s' has a space or control character",
-                       show(shown, sizeof(shown), kv));
+            return cfg_say(why, wl, "property name in '%s' has a space or control character",
+                       cfg_show(shown, sizeof(shown), kv));
     return 0;
 }
 
@@ -650,7 +599,7 @@ static int partner(weir_cfg_key k)
 
 static bool has_value(const weir_config *c, int k)
 {
-    return is_list(DEFS[k].type) ? c->s[k].l.n > 0 : c->s[k].s && c->s[k].s[0];
+    return is_list(cfg_defs[k].type) ? c->s[k].l.n > 0 : c->s[k].s && c->s[k].s[0];
 }
 
 /*
@@ -670,7 +619,7 @@ static void drop_lower_partner(weir_config *c, weir_cfg_key k, weir_cfg_source s
     if (p < 0 || !has_value(c, k) || !has_value(c, p) || c->s[p].src >= src)
         return;
     slot *sl = &c->s[p];
-    if (is_list(DEFS[p].type))
+    if (is_list(cfg_defs[p].type))
         list_clear(&sl->l);
     else
         sl->s[0] = '\0';
@@ -678,10 +627,10 @@ static void drop_lower_partner(weir_config *c, weir_cfg_key k, weir_cfg_source s
 }
 
 /* Checks text as a value of scalar key k and applies it unless a higher source holds k. */
-static int set_scalar(weir_config *c, weir_cfg_key k, const char *text, weir_cfg_source src,
+int cfg_set_scalar(weir_config *c, weir_cfg_key k, const char *text, weir_cfg_source src,
                       const char *origin, char *why, size_t wl)
 {
-    const cfg_def *d = &DEFS[k];
+    const cfg_def *d = &cfg_defs[k];
     slot *sl = &c->s[k];
     long long v = 0;
     if (parse_scalar(d, text, &v, why, wl) != 0)
@@ -691,13 +640,13 @@ static int set_scalar(weir_config *c, weir_cfg_key k, const char *text, weir_cfg
     if (d->type == T_STR) {
         char *dup = strdup(text);
         if (!dup)
-            return say(why, wl, "out of memory");
+            return cfg_say(why, wl, "out of memory");
         free(sl->s);
         sl->s = dup;
     }
     sl->i = v;
     if (set_origin(sl, src, origin) != 0)
-        return say(why, wl, "out of memory");
+        return cfg_say(why, wl, "out of memory");
     drop_lower_partner(c, k, src);
     return 0;
 }
@@ -707,7 +656,7 @@ static int set_scalar(weir_config *c, weir_cfg_key k, const char *text, weir_cfg
  * same source appends to it. Returns true when items are to be applied, false when they are
  * only to be checked.
  */
-static bool list_begin(weir_config *c, weir_cfg_key k, weir_cfg_source src, const char *origin)
+bool cfg_list_begin(weir_config *c, weir_cfg_key k, weir_cfg_source src, const char *origin)
 {
     slot *sl = &c->s[k];
     if (src < sl->src)
@@ -719,25 +668,25 @@ static bool list_begin(weir_config *c, weir_cfg_key k, weir_cfg_source src, cons
     return true;
 }
 
-static int add_path(weir_config *c, bool apply, weir_cfg_source src, const char *path, char *why,
+int cfg_add_path(weir_config *c, bool apply, weir_cfg_source src, const char *path, char *why,
                     size_t wl)
 {
     if (!*path)
-        return say(why, wl, "an empty path");
+        return cfg_say(why, wl, "an empty path");
     if (!apply || excluded_by_partner(c, WEIR_CFG_RULES, src))
         return 0;
     if (list_push(&c->s[WEIR_CFG_RULES].l, path, 0) != 0)
-        return say(why, wl, "out of memory");
+        return cfg_say(why, wl, "out of memory");
     drop_lower_partner(c, WEIR_CFG_RULES, src);
     return 0;
 }
 
 /* Adds a checked input. */
-static int add_input(weir_config *c, bool apply, const char *topic, weir_format fmt, char *why,
+int cfg_add_input(weir_config *c, bool apply, const char *topic, weir_format fmt, char *why,
                      size_t wl)
 {
     if (apply && list_push(&c->s[WEIR_CFG_INPUTS].l, topic, (int)fmt) != 0)
-        return say(why, wl, "out of memory");
+        return cfg_say(why, wl, "out of memory");
     return 0;
 }
 
@@ -747,7 +696,7 @@ static int add_input(weir_config *c, bool apply, const char *topic, weir_format 
  * by the same source (the file loader makes that an error), 0 when applied or ignored, -1 on
  * error.
  */
-static int add_prop(weir_config *c, weir_cfg_key k, const char *kv, weir_cfg_source src,
+int cfg_add_prop(weir_config *c, weir_cfg_key k, const char *kv, weir_cfg_source src,
                     const char *origin, char *why, size_t wl)
 {
     slot *sl = &c->s[k];
@@ -762,18 +711,18 @@ static int add_prop(weir_config *c, weir_cfg_key k, const char *kv, weir_cfg_sou
         int same = sl->l.aux[i] == (int)src;
         char *dup = strdup(kv);
         if (!dup)
-            return say(why, wl, "out of memory");
+            return cfg_say(why, wl, "out of memory");
         free(sl->l.v[i]);
         sl->l.v[i] = dup;
         sl->l.aux[i] = (int)src;
         if (src >= sl->src && set_origin(sl, src, origin) != 0)
-            return say(why, wl, "out of memory");
+            return cfg_say(why, wl, "out of memory");
         return same;
     }
     if (list_push(&sl->l, kv, (int)src) != 0)
-        return say(why, wl, "out of memory");
+        return cfg_say(why, wl, "out of memory");
     if (src >= sl->src && set_origin(sl, src, origin) != 0)
-        return say(why, wl, "out of memory");
+        return cfg_say(why, wl, "out of memory");
     return 0;
 }
 
@@ -786,11 +735,11 @@ weir_config *weir_config_new(void)
     if (!c)
         return NULL;
     for (int k = 0; k < WEIR_CFG__COUNT; k++) {
-        const cfg_def *d = &DEFS[k];
+        const cfg_def *d = &cfg_defs[k];
         if (d->type == T_STR && !(c->s[k].s = strdup("")))
             goto fail;
         if (!is_list(d->type) &&
-            set_scalar(c, (weir_cfg_key)k, d->def, WEIR_CFG_SRC_DEFAULT, NULL, why, sizeof(why)))
+            cfg_set_scalar(c, (weir_cfg_key)k, d->def, WEIR_CFG_SRC_DEFAULT, NULL, why, sizeof(why)))
             goto fail; /* a default the key's own parser refuses: caught by the unit tests */
     }
     return c;
@@ -811,20 +760,20 @@ void weir_config_free(weir_config *c)
     free(c);
 }
 
-static int find_key(const char *name)
+int cfg_find_key(const char *name)
 {
     for (int k = 0; k < WEIR_CFG__COUNT; k++)
-        if (strcmp(DEFS[k].name, name) == 0)
+        if (strcmp(cfg_defs[k].name, name) == 0)
             return k;
     return -1;
 }
 
 /* "kafka.consumer.fetch.max.bytes" → WEIR_CFG_KAFKA_CONSUMER and *prop = "fetch.max.bytes". */
-static int find_kafka_prefix(const char *path, const char **prop)
+int cfg_find_kafka_prefix(const char *path, const char **prop)
 {
     for (int k = 0; k < WEIR_CFG__COUNT; k++) {
-        size_t n = strlen(DEFS[k].name);
-        if (DEFS[k].type == T_KAFKA && strncmp(path, DEFS[k].name, n) == 0 && path[n] == '.' &&
+        size_t n = strlen(cfg_defs[k].name);
+        if (cfg_defs[k].type == T_KAFKA && strncmp(path, cfg_defs[k].name, n) == 0 && path[n] == '.' &&
             path[n + 1]) {
             *prop = path + n + 1;
             return k;
@@ -841,40 +790,40 @@ int weir_config_set(weir_config *c, const char *key, const char *value, weir_cfg
     char why[512], kv[1024], topic[256];
     const char *prop;
     const char *origin = NULL; /* weir_config_origin names the source */
-    int k = find_key(key);
+    int k = cfg_find_key(key);
     weir_format fmt;
     if ((unsigned)source > WEIR_CFG_SRC_FLAG)
-        return say(err, errlen, "key '%s': unknown source %d", key, (int)source);
-    if (k < 0 && (k = find_kafka_prefix(key, &prop)) >= 0) {
+        return cfg_say(err, errlen, "key '%s': unknown source %d", key, (int)source);
+    if (k < 0 && (k = cfg_find_kafka_prefix(key, &prop)) >= 0) {
         int n = snprintf(kv, sizeof(kv), "%s=%s", prop, value);
         if (n < 0 || (size_t)n >= sizeof(kv))
-            return say(err, errlen, "key '%s': value too long", key);
+            return cfg_say(err, errlen, "key '%s': value too long", key);
         value = kv;
     }
     if (k < 0) {
-        unknown_key(err, errlen, key);
+        cfg_unknown_key(err, errlen, key);
         return -1;
     }
     int rc = 0;
-    switch (DEFS[k].type) {
+    switch (cfg_defs[k].type) {
     case T_PATHS:
-        rc = add_path(c, list_begin(c, (weir_cfg_key)k, source, origin), source, value, why,
+        rc = cfg_add_path(c, cfg_list_begin(c, (weir_cfg_key)k, source, origin), source, value, why,
                       sizeof(why));
         break;
     case T_INPUTS:
-        rc = parse_input(value, topic, sizeof(topic), &fmt, why, sizeof(why));
+        rc = cfg_parse_input(value, topic, sizeof(topic), &fmt, why, sizeof(why));
         if (rc == 0)
-            rc = add_input(c, list_begin(c, (weir_cfg_key)k, source, origin), topic, fmt, why,
+            rc = cfg_add_input(c, cfg_list_begin(c, (weir_cfg_key)k, source, origin), topic, fmt, why,
                            sizeof(why));
         break;
     case T_KAFKA:
-        rc = add_prop(c, (weir_cfg_key)k, value, source, origin, why, sizeof(why)) < 0 ? -1 : 0;
+        rc = cfg_add_prop(c, (weir_cfg_key)k, value, source, origin, why, sizeof(why)) < 0 ? -1 : 0;
         break;
     default:
-        rc = set_scalar(c, (weir_cfg_key)k, value, source, origin, why, sizeof(why));
+        rc = cfg_set_scalar(c, (weir_cfg_key)k, value, source, origin, why, sizeof(why));
     }
     if (rc != 0)
-        return say(err, errlen, "key '%s': %s", DEFS[k].name, why);
+        return cfg_say(err, errlen, "key '%s': %s", cfg_defs[k].name, why);
     return 0;
 }
 
@@ -910,31 +859,31 @@ static bool trimmed(const char *b, const char *e, char *out, size_t outlen)
  */
 static int env_list(weir_config *c, weir_cfg_key k, const char *val, char *why, size_t wl)
 {
-    const cfg_def *d = &DEFS[k];
+    const cfg_def *d = &cfg_defs[k];
     const char *seps = d->type == T_KAFKA ? ";\n" : ",";
-    bool apply = d->type == T_KAFKA || list_begin(c, k, WEIR_CFG_SRC_ENV, d->env);
+    bool apply = d->type == T_KAFKA || cfg_list_begin(c, k, WEIR_CFG_SRC_ENV, d->env);
     char item[4096], topic[256];
     weir_format fmt;
     size_t items = 0;
     for (const char *p = val;;) {
         const char *e = p + strcspn(p, seps);
         if (!trimmed(p, e, item, sizeof(item)))
-            return say(why, wl, "an item longer than %zu bytes", sizeof(item) - 1);
+            return cfg_say(why, wl, "an item longer than %zu bytes", sizeof(item) - 1);
         if (*item) {
             int rc;
             items++;
             if (d->type == T_PATHS)
-                rc = add_path(c, apply, WEIR_CFG_SRC_ENV, item, why, wl);
+                rc = cfg_add_path(c, apply, WEIR_CFG_SRC_ENV, item, why, wl);
             else if (d->type == T_INPUTS)
-                rc = parse_input(item, topic, sizeof(topic), &fmt, why, wl) ||
-                     add_input(c, apply, topic, fmt, why, wl);
+                rc = cfg_parse_input(item, topic, sizeof(topic), &fmt, why, wl) ||
+                     cfg_add_input(c, apply, topic, fmt, why, wl);
             else
-                rc = add_prop(c, k, item, WEIR_CFG_SRC_ENV, d->env, why, wl) < 0;
+                rc = cfg_add_prop(c, k, item, WEIR_CFG_SRC_ENV, d->env, why, wl) < 0;
             if (rc)
                 return -1;
         }
         if (!*e)
-            return items ? 0 : say(why, wl, "no items in '%s'", show(item, sizeof(item), val));
+            return items ? 0 : cfg_say(why, wl, "no items in '%s'", cfg_show(item, sizeof(item), val));
         p = e + 1;
     }
 }
@@ -943,436 +892,17 @@ int weir_config_load_env(weir_config *c, char *const *envp, char *err, size_t er
 {
     char why[512];
     for (int k = 0; k < WEIR_CFG__COUNT; k++) {
-        const cfg_def *d = &DEFS[k];
+        const cfg_def *d = &cfg_defs[k];
         const char *val = env_lookup(envp, d->env);
         if (!val || !*val) /* empty = unset: a Helm template renders absent values as "" */
             continue;
         int rc = is_list(d->type) ? env_list(c, (weir_cfg_key)k, val, why, sizeof(why))
-                                  : set_scalar(c, (weir_cfg_key)k, val, WEIR_CFG_SRC_ENV, d->env,
+                                  : cfg_set_scalar(c, (weir_cfg_key)k, val, WEIR_CFG_SRC_ENV, d->env,
                                                why, sizeof(why));
         if (rc != 0)
-            return say(err, errlen, "%s: %s", d->env, why);
+            return cfg_say(err, errlen, "%s: %s", d->env, why);
     }
     return 0;
-}
-
-/* ---- YAML ----------------------------------------------------------------------------------- */
-
-typedef struct yload {
-    weir_config *c;
-    const char *file;
-    yaml_document_t *doc;
-    char *err;
-    size_t errlen;
-    unsigned first_line[WEIR_CFG__COUNT]; /* where this file gave each key; 0: not yet */
-} yload;
-
-static int yfail(yload *l, unsigned line, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-/* "file:line: message" into the caller's buffer; returns -1. */
-static int yfail(yload *l, unsigned line, const char *fmt, ...)
-{
-    if (!l->errlen)
-        return -1;
-    int n = snprintf(l->err, l->errlen, "%s:%u: ", l->file, line);
-    if (n < 0 || (size_t)n >= l->errlen)
-        return -1;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(l->err + n, l->errlen - (size_t)n, fmt, ap);
-    va_end(ap);
-    return -1;
-}
-
-static unsigned line_of(const yaml_node_t *n)
-{
-    return (unsigned)n->start_mark.line + 1;
-}
-
-static yaml_node_t *node_at(const yload *l, int idx)
-{
-    return yaml_document_get_node(l->doc, idx);
-}
-
-static const char *kind_of(const yaml_node_t *n)
-{
-    return n->type == YAML_MAPPING_NODE ? "a mapping" : "a list";
-}
-
-/* A plain scalar YAML reads as null: `key:`, `key: ~`, `key: null`. */
-static bool is_null(const yaml_node_t *n)
-{
-    if (n->type != YAML_SCALAR_NODE || n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
-        return false;
-    const char *s = (const char *)n->data.scalar.value;
-    return !*s || !strcmp(s, "~") || !strcmp(s, "null") || !strcmp(s, "Null") || !strcmp(s, "NULL");
-}
-
-/* The text of a scalar node ("" for null), or NULL with the error set for an embedded NUL
- * ("\0" in a double-quoted string), which C strings would silently cut. */
-static const char *scalar_text(yload *l, const yaml_node_t *n, const char *what)
-{
-    const char *s = (const char *)n->data.scalar.value;
-    if (strlen(s) != n->data.scalar.length) {
-        yfail(l, line_of(n), "%s: a NUL byte in the value", what);
-        return NULL;
-    }
-    return is_null(n) ? "" : s;
-}
-
-static char *file_origin(const yload *l, unsigned line)
-{
-    size_t n = strlen(l->file) + 16;
-    char *o = malloc(n);
-    if (o)
-        snprintf(o, n, "%s:%u", l->file, line);
-    return o;
-}
-
-static int load_scalar_key(yload *l, weir_cfg_key k, const yaml_node_t *v, const char *origin)
-{
-    char why[512], type[128];
-    const cfg_def *d = &DEFS[k];
-    if (v->type != YAML_SCALAR_NODE) {
-        type_text(d, type, sizeof(type));
-        return yfail(l, line_of(v), "key '%s': expected a single value (%s), got %s", d->name, type,
-                     kind_of(v));
-    }
-    const char *s = scalar_text(l, v, d->name);
-    if (!s)
-        return -1;
-    if (set_scalar(l->c, k, s, WEIR_CFG_SRC_FILE, origin, why, sizeof(why)) != 0)
-        return yfail(l, line_of(v), "key '%s': %s", d->name, why);
-    return 0;
-}
-
-/* rules: a list of paths, or one path as a scalar. */
-static int load_paths(yload *l, const yaml_node_t *v, const char *origin)
-{
-    char why[512];
-    bool apply = list_begin(l->c, WEIR_CFG_RULES, WEIR_CFG_SRC_FILE, origin);
-    if (v->type == YAML_MAPPING_NODE)
-        return yfail(l, line_of(v), "key 'rules': expected a list of paths, got a mapping");
-    if (v->type == YAML_SCALAR_NODE) {
-        const char *s = scalar_text(l, v, "rules");
-        if (!s)
-            return -1;
-        if (*s && add_path(l->c, apply, WEIR_CFG_SRC_FILE, s, why, sizeof(why)) != 0)
-            return yfail(l, line_of(v), "key 'rules': %s", why);
-        return 0;
-    }
-    for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top;
-         it++) {
-        yaml_node_t *item = node_at(l, *it);
-        if (item->type != YAML_SCALAR_NODE)
-            return yfail(l, line_of(item), "key 'rules': expected a path, got %s", kind_of(item));
-        const char *s = scalar_text(l, item, "rules");
-        if (!s)
-            return -1;
-        if (add_path(l->c, apply, WEIR_CFG_SRC_FILE, s, why, sizeof(why)) != 0)
-            return yfail(l, line_of(item), "key 'rules': %s", why);
-    }
-    return 0;
-}
-
-/* One inputs item: {topic: t, format: f}, or the shorthand scalar "topic[:format]". */
-static int load_input(yload *l, bool apply, const yaml_node_t *item)
-{
-    char why[512], topic[256];
-    weir_format fmt = WEIR_FMT_AUTO;
-    if (item->type == YAML_SEQUENCE_NODE)
-        return yfail(l, line_of(item), "key 'inputs': expected {topic, format}, got a list");
-    if (item->type == YAML_SCALAR_NODE) {
-        const char *s = scalar_text(l, item, "inputs");
-        if (!s)
-            return -1;
-        if (parse_input(s, topic, sizeof(topic), &fmt, why, sizeof(why)) != 0 ||
-            add_input(l->c, apply, topic, fmt, why, sizeof(why)) != 0)
-            return yfail(l, line_of(item), "key 'inputs': %s", why);
-        return 0;
-    }
-    const yaml_node_t *tnode = NULL, *fnode = NULL;
-    for (yaml_node_pair_t *p = item->data.mapping.pairs.start; p < item->data.mapping.pairs.top;
-         p++) {
-        yaml_node_t *k = node_at(l, p->key), *v = node_at(l, p->value);
-        const char *name = k->type == YAML_SCALAR_NODE ? (const char *)k->data.scalar.value : "";
-        bool is_topic = !strcmp(name, "topic"), is_format = !strcmp(name, "format");
-        char shown[80];
-        if (!is_topic && !is_format) {
-            const char *hint = edit_distance(name, "topic") <= 2    ? " (did you mean 'topic'?)"
-                               : edit_distance(name, "format") <= 2 ? " (did you mean 'format'?)"
-                                                                    : "";
-            return yfail(l, line_of(k), "key 'inputs': unknown key '%s' in an input%s",
-                         show(shown, sizeof(shown), name), hint);
-        }
-        if ((is_topic && tnode) || (is_format && fnode))
-            return yfail(l, line_of(k), "key 'inputs': '%s' given twice in one input", name);
-        if (v->type != YAML_SCALAR_NODE)
-            return yfail(l, line_of(v), "key 'inputs': '%s' expected a scalar, got %s", name,
-                         kind_of(v));
-        const char *s = scalar_text(l, v, "inputs");
-        if (!s)
-            return -1;
-        if (is_topic) {
-            tnode = v;
-            if (check_topic(s, why, sizeof(why)) != 0)
-                return yfail(l, line_of(v), "key 'inputs': %s", why);
-            snprintf(topic, sizeof(topic), "%s", s); /* fits: check_topic bounds it */
-        } else {
-            fnode = v;
-            if (parse_format(s, &fmt, why, sizeof(why)) != 0)
-                return yfail(l, line_of(v), "key 'inputs': %s", why);
-        }
-    }
-    if (!tnode)
-        return yfail(l, line_of(item), "key 'inputs': an input without 'topic'");
-    if (add_input(l->c, apply, topic, fmt, why, sizeof(why)) != 0)
-        return yfail(l, line_of(item), "key 'inputs': %s", why);
-    return 0;
-}
-
-static int load_inputs(yload *l, const yaml_node_t *v, const char *origin)
-{
-    bool apply = list_begin(l->c, WEIR_CFG_INPUTS, WEIR_CFG_SRC_FILE, origin);
-    if (is_null(v))
-        return 0;
-    if (v->type != YAML_SEQUENCE_NODE)
-        return yfail(l, line_of(v), "key 'inputs': expected a list of {topic, format}, got %s",
-                     v->type == YAML_MAPPING_NODE ? "a mapping" : "a scalar");
-    for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++)
-        if (load_input(l, apply, node_at(l, *it)) != 0)
-            return -1;
-    return 0;
-}
-
-/* One librdkafka property from the file; the value is the scalar's text as written, so
- * `enable.auto.commit: false` passes "false" and `fetch.wait.max.ms: 100` passes "100". */
-static int load_prop(yload *l, weir_cfg_key k, const char *prop, const yaml_node_t *v,
-                     unsigned line)
-{
-    char why[512], kv[4096], shown[80];
-    const char *name = DEFS[k].name;
-    if (v->type != YAML_SCALAR_NODE)
-        return yfail(l, line_of(v), "key '%s': property '%s' expected a scalar, got %s", name,
-                     show(shown, sizeof(shown), prop), kind_of(v));
-    const char *s = scalar_text(l, v, name);
-    if (!s)
-        return -1;
-    if (is_null(v))
-        return yfail(l, line_of(v), "key '%s': property '%s' has no value", name,
-                     show(shown, sizeof(shown), prop));
-    int n = snprintf(kv, sizeof(kv), "%s=%s", prop, s);
-    if (n < 0 || (size_t)n >= sizeof(kv))
-        return yfail(l, line_of(v), "key '%s': property '%s' is too long", name,
-                     show(shown, sizeof(shown), prop));
-    char *origin = file_origin(l, line);
-    if (!origin)
-        return yfail(l, line, "out of memory");
-    int rc = add_prop(l->c, k, kv, WEIR_CFG_SRC_FILE, origin, why, sizeof(why));
-    free(origin);
-    if (rc < 0)
-        return yfail(l, line_of(v), "key '%s': %s", name, why);
-    if (rc > 0)
-        return yfail(l, line, "key '%s': property '%s' given twice", name,
-                     show(shown, sizeof(shown), prop));
-    return 0;
-}
-
-static int load_kafka(yload *l, weir_cfg_key k, const yaml_node_t *v)
-{
-    if (is_null(v))
-        return 0;
-    if (v->type != YAML_MAPPING_NODE)
-        return yfail(l, line_of(v), "key '%s': expected a map of librdkafka properties, got %s",
-                     DEFS[k].name, v->type == YAML_SEQUENCE_NODE ? "a list" : "a scalar");
-    for (yaml_node_pair_t *p = v->data.mapping.pairs.start; p < v->data.mapping.pairs.top; p++) {
-        yaml_node_t *kn = node_at(l, p->key);
-        if (kn->type != YAML_SCALAR_NODE || is_null(kn))
-            return yfail(l, line_of(kn), "key '%s': property names are plain strings",
-                         DEFS[k].name);
-        const char *prop = scalar_text(l, kn, DEFS[k].name);
-        if (!prop || load_prop(l, k, prop, node_at(l, p->value), line_of(kn)) != 0)
-            return -1;
-    }
-    return 0;
-}
-
-/* The value v of table key k, given on `line`. */
-static int load_key(yload *l, weir_cfg_key k, unsigned line, const yaml_node_t *v)
-{
-    const cfg_def *d = &DEFS[k];
-    if (d->type == T_KAFKA) /* a map may be given in parts: kafka.consumer.x and kafka: {...} */
-        return load_kafka(l, k, v);
-    if (l->first_line[k])
-        return yfail(l, line, "key '%s' given twice (first at line %u)", d->name, l->first_line[k]);
-    l->first_line[k] = line;
-    char *origin = file_origin(l, line);
-    if (!origin)
-        return yfail(l, line, "out of memory");
-    int rc = d->type == T_PATHS    ? load_paths(l, v, origin)
-             : d->type == T_INPUTS ? load_inputs(l, v, origin)
-                                   : load_scalar_key(l, k, v, origin);
-    free(origin);
-    return rc;
-}
-
-/* True when some key lives under the section `path` ("kafka" for kafka.consumer). */
-static bool is_section(const char *path)
-{
-    size_t n = strlen(path);
-    for (int k = 0; k < WEIR_CFG__COUNT; k++)
-        if (strncmp(DEFS[k].name, path, n) == 0 && DEFS[k].name[n] == '.')
-            return true;
-    return false;
-}
-
-/*
- * Walks a mapping whose keys extend `prefix`. Nested and dotted spellings meet here:
- * `group: {id: x}` reaches path "group.id" just as `group.id: x` does. Recursion is bounded by
- * the depth of the table's names (a path that is no key and no section is an error), so YAML
- * aliases cannot make it loop.
- */
-static int load_map(yload *l, const yaml_node_t *m, const char *prefix)
-{
-    for (yaml_node_pair_t *p = m->data.mapping.pairs.start; p < m->data.mapping.pairs.top; p++) {
-        yaml_node_t *kn = node_at(l, p->key), *v = node_at(l, p->value);
-        char path[MAX_PATH], why[512];
-        const char *prop;
-        if (kn->type != YAML_SCALAR_NODE || is_null(kn))
-            return yfail(l, line_of(kn), "keys are plain names, got %s",
-                         kn->type == YAML_SCALAR_NODE ? "an empty one" : kind_of(kn));
-        const char *key = scalar_text(l, kn, "key");
-        if (!key)
-            return -1;
-        int n = snprintf(path, sizeof(path), "%s%s%s", prefix, *prefix ? "." : "", key);
-        if (n < 0 || (size_t)n >= sizeof(path)) {
-            unknown_key(why, sizeof(why), key);
-            return yfail(l, line_of(kn), "%s", why);
-        }
-        int k = find_key(path);
-        int rc;
-        if (k >= 0)
-            rc = load_key(l, (weir_cfg_key)k, line_of(kn), v);
-        else if ((k = find_kafka_prefix(path, &prop)) >= 0)
-            rc = load_prop(l, (weir_cfg_key)k, prop, v, line_of(kn));
-        else if (v->type == YAML_MAPPING_NODE && is_section(path))
-            rc = load_map(l, v, path);
-        else {
-            unknown_key(why, sizeof(why), path);
-            rc = yfail(l, line_of(kn), "%s", why);
-        }
-        if (rc != 0)
-            return -1;
-    }
-    return 0;
-}
-
-/* libyaml's reader errors carry a byte offset, not a mark: count the lines ourselves. */
-static void offset_to_mark(const char *buf, size_t len, size_t off, size_t *line, size_t *col)
-{
-    *line = 1;
-    *col = 1;
-    for (size_t i = 0; i < off && i < len; i++) {
-        if (buf[i] == '\n') {
-            (*line)++;
-            *col = 1;
-        } else {
-            (*col)++;
-        }
-    }
-}
-
-static int syntax_error(const yaml_parser_t *parser, const char *name, const char *buf, size_t len,
-                        char *err, size_t errlen)
-{
-    size_t line = parser->problem_mark.line + 1, col = parser->problem_mark.column + 1;
-    char ctx[160] = "";
-    if (parser->error == YAML_READER_ERROR)
-        offset_to_mark(buf, len, parser->problem_offset, &line, &col);
-    if (parser->context)
-        snprintf(ctx, sizeof(ctx), " (%s at line %zu)", parser->context,
-                 (size_t)parser->context_mark.line + 1);
-    return say(err, errlen, "%s:%zu:%zu: YAML syntax error: %s%s", name, line, col,
-               parser->problem ? parser->problem : "unknown problem", ctx);
-}
-
-int weir_config_load_buffer(weir_config *c, const char *name, const char *buf, size_t len,
-                            char *err, size_t errlen)
-{
-    yaml_parser_t parser;
-    yaml_document_t doc, extra;
-    bool have_doc = false, have_extra = false;
-    int rc = -1;
-    if (!yaml_parser_initialize(&parser))
-        return say(err, errlen, "%s: out of memory", name);
-    yaml_parser_set_input_string(&parser, (const unsigned char *)buf, len);
-    if (!yaml_parser_load(&parser, &doc)) {
-        syntax_error(&parser, name, buf, len, err, errlen);
-        goto out;
-    }
-    have_doc = true;
-    yaml_node_t *root = yaml_document_get_root_node(&doc);
-    if (!root || is_null(root)) { /* an empty file: every default stands */
-        rc = 0;
-        goto out;
-    }
-    if (root->type != YAML_MAPPING_NODE) {
-        say(err, errlen, "%s:%u: expected a mapping of keys (brokers: ..., inputs: ...), got %s",
-            name, line_of(root), root->type == YAML_SEQUENCE_NODE ? "a list" : "a scalar");
-        goto out;
-    }
-    /* A second document would be ignored by the loader; a stray '---' is more likely a merge
-     * of two files than a wish to have half of them ignored. */
-    if (!yaml_parser_load(&parser, &extra)) {
-        syntax_error(&parser, name, buf, len, err, errlen);
-        goto out;
-    }
-    have_extra = true;
-    yaml_node_t *xroot = yaml_document_get_root_node(&extra);
-    if (xroot && !is_null(xroot)) {
-        say(err, errlen, "%s:%u: a second YAML document; weir reads one", name, line_of(xroot));
-        goto out;
-    }
-    yload l = {.c = c, .file = name, .doc = &doc, .err = err, .errlen = errlen};
-    rc = load_map(&l, root, "");
-out:
-    if (have_extra)
-        yaml_document_delete(&extra);
-    if (have_doc)
-        yaml_document_delete(&doc);
-    yaml_parser_delete(&parser);
-    return rc;
-}
-
-int weir_config_load_file(weir_config *c, const char *path, char *err, size_t errlen)
-{
-    FILE *fp = fopen(path, "rb");
-    char *buf = NULL;
-    size_t len = 0;
-    int rc = -1;
-    if (!fp)
-        return say(err, errlen, "%s: cannot open: %s", path, strerror(errno));
-    buf = malloc(MAX_FILE_BYTES + 1);
-    if (!buf) {
-        say(err, errlen, "%s: out of memory", path);
-        goto out;
-    }
-    len = fread(buf, 1, MAX_FILE_BYTES + 1, fp);
-    if (ferror(fp)) {
-        say(err, errlen, "%s: read error: %s", path, strerror(errno));
-        goto out;
-    }
-    if (len > MAX_FILE_BYTES) {
-        say(err, errlen, "%s: larger than %u bytes; is this the config file?", path,
-            MAX_FILE_BYTES);
-        goto out;
-    }
-    rc = weir_config_load_buffer(c, path, buf, len, err, errlen);
-out:
-    free(buf);
-    fclose(fp);
-    return rc;
 }
 
 /* ---- validation ----------------------------------------------------------------------------- */
@@ -1395,40 +925,40 @@ int weir_config_validate(const weir_config *c, char *err, size_t errlen)
     const strlist *in = &c->s[WEIR_CFG_INPUTS].l;
     const char *alerts = c->s[WEIR_CFG_ALERTS_TOPIC].s, *dlq = c->s[WEIR_CFG_DEAD_LETTER_TOPIC].s;
     if (!has_value(c, WEIR_CFG_BROKERS))
-        return say(err, errlen,
+        return cfg_say(err, errlen,
                    "key 'brokers' is required: set it in the file, in WEIR_BROKERS or with "
                    "--brokers");
     if (in->n == 0)
-        return say(err, errlen,
+        return cfg_say(err, errlen,
                    "key 'inputs' needs at least one topic: set it in the file, in WEIR_INPUTS or "
                    "with --topic");
     if (has_value(c, WEIR_CFG_RULES) && has_value(c, WEIR_CFG_RULES_DB))
-        return say(err, errlen,
+        return cfg_say(err, errlen,
                    "keys 'rules' (%s) and 'rules_db' (%s) exclude each other: give one",
                    weir_config_origin(c, WEIR_CFG_RULES), weir_config_origin(c, WEIR_CFG_RULES_DB));
     if (c->s[WEIR_CFG_OVERSIZE].i == WEIR_CFG_OVERSIZE_DEAD_LETTER && !*dlq)
-        return say(err, errlen,
+        return cfg_say(err, errlen,
                    "key 'oversize' is dead-letter (%s) but key 'dead_letter.topic' is empty: set "
                    "a dead-letter topic or use oversize: truncate",
                    weir_config_origin(c, WEIR_CFG_OVERSIZE));
     if (*dlq && !strcmp(dlq, alerts))
-        return say(err, errlen,
+        return cfg_say(err, errlen,
                    "keys 'alerts.topic' and 'dead_letter.topic' are both '%s': dead letters would "
                    "reach alert consumers",
                    alerts);
     for (size_t i = 0; i < in->n; i++) {
         if (!strcmp(in->v[i], alerts))
-            return say(err, errlen,
+            return cfg_say(err, errlen,
                        "key 'alerts.topic' '%s' is also an input: weir would scan its own alerts",
                        alerts);
         if (*dlq && !strcmp(in->v[i], dlq))
-            return say(err, errlen,
+            return cfg_say(err, errlen,
                        "key 'dead_letter.topic' '%s' is also an input: weir would re-read its "
                        "dead letters",
                        dlq);
         for (size_t j = 0; j < i; j++)
             if (!strcmp(in->v[i], in->v[j]))
-                return say(err, errlen, "key 'inputs': topic '%s' is listed twice (%s)", in->v[i],
+                return cfg_say(err, errlen, "key 'inputs': topic '%s' is listed twice (%s)", in->v[i],
                            weir_config_origin(c, WEIR_CFG_INPUTS));
     }
     return 0;
@@ -1440,23 +970,23 @@ const char *weir_config_str(const weir_config *c, weir_cfg_key k)
 {
     if ((unsigned)k >= WEIR_CFG__COUNT)
         return NULL;
-    if (DEFS[k].type == T_STR)
+    if (cfg_defs[k].type == T_STR)
         return c->s[k].s;
-    if (DEFS[k].type == T_ENUM)
-        return DEFS[k].values[c->s[k].i];
+    if (cfg_defs[k].type == T_ENUM)
+        return cfg_defs[k].values[c->s[k].i];
     return NULL;
 }
 
 long long weir_config_int(const weir_config *c, weir_cfg_key k)
 {
-    if ((unsigned)k >= WEIR_CFG__COUNT || DEFS[k].type == T_STR || is_list(DEFS[k].type))
+    if ((unsigned)k >= WEIR_CFG__COUNT || cfg_defs[k].type == T_STR || is_list(cfg_defs[k].type))
         return 0;
     return c->s[k].i;
 }
 
 const char *const *weir_config_list(const weir_config *c, weir_cfg_key k, size_t *n)
 {
-    if ((unsigned)k >= WEIR_CFG__COUNT || !is_list(DEFS[k].type)) {
+    if ((unsigned)k >= WEIR_CFG__COUNT || !is_list(cfg_defs[k].type)) {
         *n = 0;
         return NULL;
     }
@@ -1475,7 +1005,7 @@ int weir_config_pipeline_opts(const weir_config *c, weir_pipeline_opts *o, char 
     size_t n;
     const char *const *topics = weir_config_list(c, WEIR_CFG_INPUTS, &n);
     if (n > WEIR_PIPE_MAX_TOPICS)
-        return say(err, errlen, "key 'inputs': %zu topics; one weir reads at most %d", n,
+        return cfg_say(err, errlen, "key 'inputs': %zu topics; one weir reads at most %d", n,
                    WEIR_PIPE_MAX_TOPICS);
     o->per_topic_format = 1;
     for (size_t i = 0; i < n; i++)
@@ -1508,11 +1038,11 @@ void weir_config_key_info(weir_cfg_key k, weir_cfg_info *out)
     memset(out, 0, sizeof(*out));
     if ((unsigned)k >= WEIR_CFG__COUNT)
         return;
-    out->name = DEFS[k].name;
-    out->env = DEFS[k].env;
-    out->def = DEFS[k].def;
-    out->desc = DEFS[k].desc;
-    type_text(&DEFS[k], out->type, sizeof(out->type));
+    out->name = cfg_defs[k].name;
+    out->env = cfg_defs[k].env;
+    out->def = cfg_defs[k].def;
+    out->desc = cfg_defs[k].desc;
+    cfg_type_text(&cfg_defs[k], out->type, sizeof(out->type));
 }
 
 /* Writes text in lines of at most width columns, each after indent spaces. */
@@ -1594,7 +1124,7 @@ static void put_quoted(FILE *fp, const char *s, size_t n)
 
 static void dump_key(const weir_config *c, weir_cfg_key k, FILE *fp)
 {
-    const cfg_def *d = &DEFS[k];
+    const cfg_def *d = &cfg_defs[k];
     const slot *sl = &c->s[k];
     char buf[32];
     fprintf(fp, "%s:", d->name);
