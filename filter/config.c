@@ -1,8 +1,8 @@
 /*
  * Config: the key table of `weir run` and everything that reads it — the WEIR_* environment,
- * flags (weir_config_set), cross-key validation, --help, the Markdown rows of docs/config.md and
- * the effective-config dump. The YAML loader is config_yaml.c; what the two share is declared
- * in config_priv.h.
+ * flags (weir_config_set), cross-key validation and the typed getters. The YAML loader is
+ * config_yaml.c; --help, the docs rows and the effective-config dump are config_text.c; what
+ * they share with this file is declared in config_priv.h.
  *
  * Every value, whatever its source, goes through one parser per type (parse_scalar and the list
  * item parsers) and then one precedence rule: a value from a lower source than the one that set
@@ -159,9 +159,6 @@ static int set_origin(slot *sl, weir_cfg_source src, const char *origin)
 
 /* ---- messages ------------------------------------------------------------------------------- */
 
-int cfg_say(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
 /* Writes a message into a caller's buffer; returns -1 so callers can `return cfg_say(...)`. */
 int cfg_say(char *err, size_t errlen, const char *fmt, ...)
 {
@@ -238,7 +235,8 @@ void cfg_unknown_key(char *why, size_t wl, const char *path)
     char shown[80];
     const char *s = suggest(path);
     if (s)
-        cfg_say(why, wl, "unknown key '%s' (did you mean '%s'?)", cfg_show(shown, sizeof(shown), path), s);
+        cfg_say(why, wl, "unknown key '%s' (did you mean '%s'?)",
+                cfg_show(shown, sizeof(shown), path), s);
     else
         cfg_say(why, wl, "unknown key '%s'", cfg_show(shown, sizeof(shown), path));
 }
@@ -246,7 +244,7 @@ void cfg_unknown_key(char *why, size_t wl, const char *path)
 /* ---- per-type parsing ----------------------------------------------------------------------- */
 
 /* "256M", "1m", "200ms": the shortest exact spelling, for --help, errors and the dump. */
-static void fmt_size(char *out, size_t n, long long v)
+void cfg_fmt_size(char *out, size_t n, long long v)
 {
     if (v && v % (1024 * MIB) == 0)
         snprintf(out, n, "%lldG", v / (1024 * MIB));
@@ -258,7 +256,7 @@ static void fmt_size(char *out, size_t n, long long v)
         snprintf(out, n, "%lld", v);
 }
 
-static void fmt_duration(char *out, size_t n, long long ms)
+void cfg_fmt_duration(char *out, size_t n, long long ms)
 {
     if (ms && ms % 60000 == 0)
         snprintf(out, n, "%lldm", ms / 60000);
@@ -303,13 +301,13 @@ void cfg_type_text(const cfg_def *d, char *out, size_t n)
         join_values(out, n, d->values, " or ");
         break;
     case T_SIZE:
-        fmt_size(lo, sizeof(lo), d->min);
-        fmt_size(hi, sizeof(hi), d->max);
+        cfg_fmt_size(lo, sizeof(lo), d->min);
+        cfg_fmt_size(hi, sizeof(hi), d->max);
         snprintf(out, n, "size %s..%s", lo, hi);
         break;
     case T_DURATION:
-        fmt_duration(lo, sizeof(lo), d->min);
-        fmt_duration(hi, sizeof(hi), d->max);
+        cfg_fmt_duration(lo, sizeof(lo), d->min);
+        cfg_fmt_duration(hi, sizeof(hi), d->max);
         snprintf(out, n, "duration %s..%s", lo, hi);
         break;
     case T_PATHS:
@@ -349,8 +347,8 @@ static int parse_int(const cfg_def *d, const char *s, long long *out, char *why,
     const char *end;
     char shown[80];
     if (parse_digits(s, &v, &end) != 0 || *end || v < d->min || v > d->max)
-        return cfg_say(why, wl, "expected a whole number from %lld to %lld, got '%s'", d->min, d->max,
-                   cfg_show(shown, sizeof(shown), s));
+        return cfg_say(why, wl, "expected a whole number from %lld to %lld, got '%s'", d->min,
+                       d->max, cfg_show(shown, sizeof(shown), s));
     *out = v;
     return 0;
 }
@@ -414,11 +412,11 @@ static int parse_size(const cfg_def *d, const char *s, long long *out, char *why
         *out = v;
         return 0;
     }
-    fmt_size(lo, sizeof(lo), d->min);
-    fmt_size(hi, sizeof(hi), d->max);
+    cfg_fmt_size(lo, sizeof(lo), d->min);
+    cfg_fmt_size(hi, sizeof(hi), d->max);
     return cfg_say(why, wl,
-               "expected a size from %s to %s (bytes, or a number with k, M or G), got '%s'", lo,
-               hi, cfg_show(shown, sizeof(shown), s));
+                   "expected a size from %s to %s (bytes, or a number with k, M or G), got '%s'",
+                   lo, hi, cfg_show(shown, sizeof(shown), s));
 }
 
 static int parse_duration(const cfg_def *d, const char *s, long long *out, char *why, size_t wl)
@@ -440,10 +438,11 @@ static int parse_duration(const cfg_def *d, const char *s, long long *out, char 
         *out = v;
         return 0;
     }
-    fmt_duration(lo, sizeof(lo), d->min);
-    fmt_duration(hi, sizeof(hi), d->max);
-    return cfg_say(why, wl, "expected a duration from %s to %s (a number with ms, s or m), got '%s'",
-               lo, hi, cfg_show(shown, sizeof(shown), s));
+    cfg_fmt_duration(lo, sizeof(lo), d->min);
+    cfg_fmt_duration(hi, sizeof(hi), d->max);
+    return cfg_say(why, wl,
+                   "expected a duration from %s to %s (a number with ms, s or m), got '%s'", lo, hi,
+                   cfg_show(shown, sizeof(shown), s));
 }
 
 /* Kafka's rule for topic names: 1 to 249 of [a-zA-Z0-9._-], and not "." or "..". */
@@ -467,7 +466,7 @@ int cfg_check_topic(const char *s, char *why, size_t wl)
     if (topic_ok(s))
         return 0;
     return cfg_say(why, wl, "'%s' is not a Kafka topic name (1 to 249 of a-z A-Z 0-9 . _ -)",
-               cfg_show(shown, sizeof(shown), s));
+                   cfg_show(shown, sizeof(shown), s));
 }
 
 /* host:port with port 1..65535; host empty (every interface), a name, IPv4, or [IPv6]. */
@@ -515,7 +514,7 @@ static int parse_string(const cfg_def *d, const char *s, char *why, size_t wl)
         return -1;
     if ((d->flags & F_HOSTPORT) && !hostport_ok(s))
         return cfg_say(why, wl, "expected host:port (e.g. ':9090' or '0.0.0.0:9090'), got '%s'",
-                   cfg_show(shown, sizeof(shown), s));
+                       cfg_show(shown, sizeof(shown), s));
     return 0;
 }
 
@@ -552,13 +551,14 @@ int cfg_parse_format(const char *s, weir_format *fmt, char *why, size_t wl)
         names[f] = weir_format_name((weir_format)f);
     names[WEIR_FMT__COUNT] = NULL;
     join_values(list, sizeof(list), names, ", ");
-    return cfg_say(why, wl, "format '%s' is not one of %s", cfg_show(shown, sizeof(shown), s), list);
+    return cfg_say(why, wl, "format '%s' is not one of %s", cfg_show(shown, sizeof(shown), s),
+                   list);
 }
 
 /* An inputs item, "topic" or "topic:format" (topic names cannot hold ':'), into topic (at
  * least 250 bytes) and *fmt. */
 int cfg_parse_input(const char *item, char *topic, size_t tlen, weir_format *fmt, char *why,
-                       size_t wl)
+                    size_t wl)
 {
     const char *colon = strchr(item, ':');
     size_t n = colon ? (size_t)(colon - item) : strlen(item);
@@ -581,7 +581,7 @@ static int check_prop(const char *kv, char *why, size_t wl)
     for (const char *p = kv; p < eq; p++)
         if ((unsigned char)*p <= ' ')
             return cfg_say(why, wl, "property name in '%s' has a space or control character",
-                       cfg_show(shown, sizeof(shown), kv));
+                           cfg_show(shown, sizeof(shown), kv));
     return 0;
 }
 
@@ -628,7 +628,7 @@ static void drop_lower_partner(weir_config *c, weir_cfg_key k, weir_cfg_source s
 
 /* Checks text as a value of scalar key k and applies it unless a higher source holds k. */
 int cfg_set_scalar(weir_config *c, weir_cfg_key k, const char *text, weir_cfg_source src,
-                      const char *origin, char *why, size_t wl)
+                   const char *origin, char *why, size_t wl)
 {
     const cfg_def *d = &cfg_defs[k];
     slot *sl = &c->s[k];
@@ -669,7 +669,7 @@ bool cfg_list_begin(weir_config *c, weir_cfg_key k, weir_cfg_source src, const c
 }
 
 int cfg_add_path(weir_config *c, bool apply, weir_cfg_source src, const char *path, char *why,
-                    size_t wl)
+                 size_t wl)
 {
     if (!*path)
         return cfg_say(why, wl, "an empty path");
@@ -683,7 +683,7 @@ int cfg_add_path(weir_config *c, bool apply, weir_cfg_source src, const char *pa
 
 /* Adds a checked input. */
 int cfg_add_input(weir_config *c, bool apply, const char *topic, weir_format fmt, char *why,
-                     size_t wl)
+                  size_t wl)
 {
     if (apply && list_push(&c->s[WEIR_CFG_INPUTS].l, topic, (int)fmt) != 0)
         return cfg_say(why, wl, "out of memory");
@@ -697,7 +697,7 @@ int cfg_add_input(weir_config *c, bool apply, const char *topic, weir_format fmt
  * error.
  */
 int cfg_add_prop(weir_config *c, weir_cfg_key k, const char *kv, weir_cfg_source src,
-                    const char *origin, char *why, size_t wl)
+                 const char *origin, char *why, size_t wl)
 {
     slot *sl = &c->s[k];
     if (check_prop(kv, why, wl) != 0)
@@ -738,8 +738,8 @@ weir_config *weir_config_new(void)
         const cfg_def *d = &cfg_defs[k];
         if (d->type == T_STR && !(c->s[k].s = strdup("")))
             goto fail;
-        if (!is_list(d->type) &&
-            cfg_set_scalar(c, (weir_cfg_key)k, d->def, WEIR_CFG_SRC_DEFAULT, NULL, why, sizeof(why)))
+        if (!is_list(d->type) && cfg_set_scalar(c, (weir_cfg_key)k, d->def, WEIR_CFG_SRC_DEFAULT,
+                                                NULL, why, sizeof(why)))
             goto fail; /* a default the key's own parser refuses: caught by the unit tests */
     }
     return c;
@@ -773,8 +773,8 @@ int cfg_find_kafka_prefix(const char *path, const char **prop)
 {
     for (int k = 0; k < WEIR_CFG__COUNT; k++) {
         size_t n = strlen(cfg_defs[k].name);
-        if (cfg_defs[k].type == T_KAFKA && strncmp(path, cfg_defs[k].name, n) == 0 && path[n] == '.' &&
-            path[n + 1]) {
+        if (cfg_defs[k].type == T_KAFKA && strncmp(path, cfg_defs[k].name, n) == 0 &&
+            path[n] == '.' && path[n + 1]) {
             *prop = path + n + 1;
             return k;
         }
@@ -808,13 +808,13 @@ int weir_config_set(weir_config *c, const char *key, const char *value, weir_cfg
     switch (cfg_defs[k].type) {
     case T_PATHS:
         rc = cfg_add_path(c, cfg_list_begin(c, (weir_cfg_key)k, source, origin), source, value, why,
-                      sizeof(why));
+                          sizeof(why));
         break;
     case T_INPUTS:
         rc = cfg_parse_input(value, topic, sizeof(topic), &fmt, why, sizeof(why));
         if (rc == 0)
-            rc = cfg_add_input(c, cfg_list_begin(c, (weir_cfg_key)k, source, origin), topic, fmt, why,
-                           sizeof(why));
+            rc = cfg_add_input(c, cfg_list_begin(c, (weir_cfg_key)k, source, origin), topic, fmt,
+                               why, sizeof(why));
         break;
     case T_KAFKA:
         rc = cfg_add_prop(c, (weir_cfg_key)k, value, source, origin, why, sizeof(why)) < 0 ? -1 : 0;
@@ -883,7 +883,8 @@ static int env_list(weir_config *c, weir_cfg_key k, const char *val, char *why, 
                 return -1;
         }
         if (!*e)
-            return items ? 0 : cfg_say(why, wl, "no items in '%s'", cfg_show(item, sizeof(item), val));
+            return items ? 0
+                         : cfg_say(why, wl, "no items in '%s'", cfg_show(item, sizeof(item), val));
         p = e + 1;
     }
 }
@@ -897,8 +898,8 @@ int weir_config_load_env(weir_config *c, char *const *envp, char *err, size_t er
         if (!val || !*val) /* empty = unset: a Helm template renders absent values as "" */
             continue;
         int rc = is_list(d->type) ? env_list(c, (weir_cfg_key)k, val, why, sizeof(why))
-                                  : cfg_set_scalar(c, (weir_cfg_key)k, val, WEIR_CFG_SRC_ENV, d->env,
-                                               why, sizeof(why));
+                                  : cfg_set_scalar(c, (weir_cfg_key)k, val, WEIR_CFG_SRC_ENV,
+                                                   d->env, why, sizeof(why));
         if (rc != 0)
             return cfg_say(err, errlen, "%s: %s", d->env, why);
     }
@@ -926,40 +927,43 @@ int weir_config_validate(const weir_config *c, char *err, size_t errlen)
     const char *alerts = c->s[WEIR_CFG_ALERTS_TOPIC].s, *dlq = c->s[WEIR_CFG_DEAD_LETTER_TOPIC].s;
     if (!has_value(c, WEIR_CFG_BROKERS))
         return cfg_say(err, errlen,
-                   "key 'brokers' is required: set it in the file, in WEIR_BROKERS or with "
-                   "--brokers");
+                       "key 'brokers' is required: set it in the file, in WEIR_BROKERS or with "
+                       "--brokers");
     if (in->n == 0)
-        return cfg_say(err, errlen,
-                   "key 'inputs' needs at least one topic: set it in the file, in WEIR_INPUTS or "
-                   "with --topic");
+        return cfg_say(
+            err, errlen,
+            "key 'inputs' needs at least one topic: set it in the file, in WEIR_INPUTS or "
+            "with --topic");
     if (has_value(c, WEIR_CFG_RULES) && has_value(c, WEIR_CFG_RULES_DB))
-        return cfg_say(err, errlen,
-                   "keys 'rules' (%s) and 'rules_db' (%s) exclude each other: give one",
-                   weir_config_origin(c, WEIR_CFG_RULES), weir_config_origin(c, WEIR_CFG_RULES_DB));
+        return cfg_say(
+            err, errlen, "keys 'rules' (%s) and 'rules_db' (%s) exclude each other: give one",
+            weir_config_origin(c, WEIR_CFG_RULES), weir_config_origin(c, WEIR_CFG_RULES_DB));
     if (c->s[WEIR_CFG_OVERSIZE].i == WEIR_CFG_OVERSIZE_DEAD_LETTER && !*dlq)
-        return cfg_say(err, errlen,
-                   "key 'oversize' is dead-letter (%s) but key 'dead_letter.topic' is empty: set "
-                   "a dead-letter topic or use oversize: truncate",
-                   weir_config_origin(c, WEIR_CFG_OVERSIZE));
+        return cfg_say(
+            err, errlen,
+            "key 'oversize' is dead-letter (%s) but key 'dead_letter.topic' is empty: set "
+            "a dead-letter topic or use oversize: truncate",
+            weir_config_origin(c, WEIR_CFG_OVERSIZE));
     if (*dlq && !strcmp(dlq, alerts))
-        return cfg_say(err, errlen,
-                   "keys 'alerts.topic' and 'dead_letter.topic' are both '%s': dead letters would "
-                   "reach alert consumers",
-                   alerts);
+        return cfg_say(
+            err, errlen,
+            "keys 'alerts.topic' and 'dead_letter.topic' are both '%s': dead letters would "
+            "reach alert consumers",
+            alerts);
     for (size_t i = 0; i < in->n; i++) {
         if (!strcmp(in->v[i], alerts))
-            return cfg_say(err, errlen,
-                       "key 'alerts.topic' '%s' is also an input: weir would scan its own alerts",
-                       alerts);
+            return cfg_say(
+                err, errlen,
+                "key 'alerts.topic' '%s' is also an input: weir would scan its own alerts", alerts);
         if (*dlq && !strcmp(in->v[i], dlq))
             return cfg_say(err, errlen,
-                       "key 'dead_letter.topic' '%s' is also an input: weir would re-read its "
-                       "dead letters",
-                       dlq);
+                           "key 'dead_letter.topic' '%s' is also an input: weir would re-read its "
+                           "dead letters",
+                           dlq);
         for (size_t j = 0; j < i; j++)
             if (!strcmp(in->v[i], in->v[j]))
-                return cfg_say(err, errlen, "key 'inputs': topic '%s' is listed twice (%s)", in->v[i],
-                           weir_config_origin(c, WEIR_CFG_INPUTS));
+                return cfg_say(err, errlen, "key 'inputs': topic '%s' is listed twice (%s)",
+                               in->v[i], weir_config_origin(c, WEIR_CFG_INPUTS));
     }
     return 0;
 }
@@ -1006,7 +1010,7 @@ int weir_config_pipeline_opts(const weir_config *c, weir_pipeline_opts *o, char 
     const char *const *topics = weir_config_list(c, WEIR_CFG_INPUTS, &n);
     if (n > WEIR_PIPE_MAX_TOPICS)
         return cfg_say(err, errlen, "key 'inputs': %zu topics; one weir reads at most %d", n,
-                   WEIR_PIPE_MAX_TOPICS);
+                       WEIR_PIPE_MAX_TOPICS);
     o->per_topic_format = 1;
     for (size_t i = 0; i < n; i++)
         o->formats[i] = weir_config_input_format(c, i);
@@ -1029,166 +1033,4 @@ int weir_config_pipeline_opts(const weir_config *c, weir_pipeline_opts *o, char 
     o->progress_s = (double)c->s[WEIR_CFG_PROGRESS_INTERVAL].i / 1000.0;
     o->max_event = (size_t)c->s[WEIR_CFG_MAX_EVENT_SIZE].i;
     return 0;
-}
-
-/* ---- help, docs ----------------------------------------------------------------------------- */
-
-void weir_config_key_info(weir_cfg_key k, weir_cfg_info *out)
-{
-    memset(out, 0, sizeof(*out));
-    if ((unsigned)k >= WEIR_CFG__COUNT)
-        return;
-    out->name = cfg_defs[k].name;
-    out->env = cfg_defs[k].env;
-    out->def = cfg_defs[k].def;
-    out->desc = cfg_defs[k].desc;
-    cfg_type_text(&cfg_defs[k], out->type, sizeof(out->type));
-}
-
-/* Writes text in lines of at most width columns, each after indent spaces. */
-static void put_wrapped(FILE *fp, const char *text, int indent, size_t width)
-{
-    const char *p = text;
-    while (*p) {
-        size_t room = width - (size_t)indent, n = strlen(p);
-        if (n > room) {
-            n = room;
-            while (n > 0 && p[n] != ' ')
-                n--;
-            if (n == 0) /* one word longer than the line: let it overflow */
-                n = strcspn(p, " ");
-        }
-        fprintf(fp, "%*s%.*s\n", indent, "", (int)n, p);
-        p += n;
-        while (*p == ' ')
-            p++;
-    }
-}
-
-void weir_config_help(FILE *fp)
-{
-    fprintf(fp, "Configuration keys (weir run -c FILE; precedence: defaults < file < "
-                "environment < flags):\n");
-    for (int k = 0; k < WEIR_CFG__COUNT; k++) {
-        weir_cfg_info in;
-        weir_config_key_info((weir_cfg_key)k, &in);
-        fprintf(fp, "  %-20s %-24s default: %s\n      %s\n", in.name, in.env,
-                *in.def ? in.def : "(none)", in.type);
-        put_wrapped(fp, in.desc, 6, 80);
-    }
-}
-
-void weir_config_help_markdown(FILE *fp)
-{
-    fprintf(fp, "| key | type | default | environment | description |\n");
-    fprintf(fp, "|---|---|---|---|---|\n");
-    for (int k = 0; k < WEIR_CFG__COUNT; k++) {
-        weir_cfg_info in;
-        weir_config_key_info((weir_cfg_key)k, &in);
-        fprintf(fp, "| `%s` | %s | %s%s%s | `%s` | %s |\n", in.name, in.type, *in.def ? "`" : "",
-                *in.def ? in.def : "(none)", *in.def ? "`" : "", in.env, in.desc);
-    }
-}
-
-/* ---- dump ----------------------------------------------------------------------------------- */
-
-/* Property names whose values are credentials. ssl.key.pem is a private key inline. */
-static bool is_secret(const char *kv)
-{
-    static const char *const marks[] = {"password", "secret", "sasl.oauthbearer", "ssl.key.pem"};
-    size_t klen = strcspn(kv, "=");
-    for (size_t i = 0; i < sizeof(marks) / sizeof(marks[0]); i++) {
-        size_t ml = strlen(marks[i]);
-        for (size_t j = 0; j + ml <= klen; j++)
-            if (strncasecmp(kv + j, marks[i], ml) == 0)
-                return true;
-    }
-    return false;
-}
-
-/* A YAML double-quoted scalar of n bytes of s: every byte that could confuse a reader escaped. */
-static void put_quoted(FILE *fp, const char *s, size_t n)
-{
-    fputc('"', fp);
-    for (size_t i = 0; i < n; i++) {
-        unsigned char ch = (unsigned char)s[i];
-        if (ch == '"' || ch == '\\')
-            fprintf(fp, "\\%c", ch);
-        else if (ch < 0x20 || ch == 0x7f)
-            fprintf(fp, "\\x%02x", ch);
-        else
-            fputc(ch, fp);
-    }
-    fputc('"', fp);
-}
-
-static void dump_key(const weir_config *c, weir_cfg_key k, FILE *fp)
-{
-    const cfg_def *d = &cfg_defs[k];
-    const slot *sl = &c->s[k];
-    char buf[32];
-    fprintf(fp, "%s:", d->name);
-    switch (d->type) {
-    case T_STR:
-        fputc(' ', fp);
-        put_quoted(fp, sl->s, strlen(sl->s));
-        break;
-    case T_INT:
-        fprintf(fp, " %lld", sl->i);
-        break;
-    case T_BOOL:
-        fprintf(fp, " %s", sl->i ? "true" : "false");
-        break;
-    case T_ENUM:
-        fprintf(fp, " %s", d->values[sl->i]);
-        break;
-    case T_SIZE:
-        fmt_size(buf, sizeof(buf), sl->i);
-        fprintf(fp, " %s", buf);
-        break;
-    case T_DURATION:
-        fmt_duration(buf, sizeof(buf), sl->i);
-        fprintf(fp, " %s", buf);
-        break;
-    case T_PATHS:
-    case T_INPUTS:
-    case T_KAFKA:
-        if (sl->l.n == 0)
-            fputs(d->type == T_KAFKA ? " {}" : " []", fp);
-        break;
-    }
-    /* the origin holds a file name: no byte of it may end the comment early */
-    fputs("  # ", fp);
-    for (const char *o = weir_config_origin(c, k); *o; o++)
-        fputc((unsigned char)*o < 0x20 || *o == 0x7f ? '?' : *o, fp);
-    fputc('\n', fp);
-    for (size_t i = 0; i < sl->l.n; i++) {
-        const char *v = sl->l.v[i];
-        if (d->type == T_PATHS) {
-            fputs("  - ", fp);
-            put_quoted(fp, v, strlen(v));
-        } else if (d->type == T_INPUTS) {
-            fputs("  - topic: ", fp);
-            put_quoted(fp, v, strlen(v));
-            fprintf(fp, "\n    format: %s", weir_format_name((weir_format)sl->l.aux[i]));
-        } else {
-            size_t klen = strcspn(v, "=");
-            fputs("  ", fp);
-            put_quoted(fp, v, klen);
-            fputs(": ", fp);
-            if (is_secret(v))
-                fputs("\"[redacted]\"", fp);
-            else
-                put_quoted(fp, v + klen + 1, strlen(v + klen + 1));
-        }
-        fputc('\n', fp);
-    }
-}
-
-void weir_config_dump(const weir_config *c, FILE *fp)
-{
-    fprintf(fp, "# weir effective configuration; each key's origin in its comment, secrets "
-                "redacted\n");
-    for (int k = 0; k < WEIR_CFG__COUNT; k++)
-        dump_key(c, (weir_cfg_key)k, fp);
 }

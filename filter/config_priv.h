@@ -1,7 +1,8 @@
 /*
  * Private to the config module (filter/config*.c): the key table, the storage, and the per-type
  * parsing and precedence helpers that the YAML loader (config_yaml.c) shares with the other
- * sources (config.c: flags, environment, validation, reading, help).
+ * sources (config.c: flags, environment, validation, reading), and the value spellings that
+ * help and the dump (config_text.c) share with the parsers' messages.
  */
 #ifndef WEIR_CONFIG_PRIV_H
 #define WEIR_CONFIG_PRIV_H
@@ -11,8 +12,6 @@
 
 #include "weir/config.h"
 
-/* A config is a few hundred bytes; this only stops a stray large file from being slurped. */
-#define MAX_FILE_BYTES (1u << 20)
 /* Longest dotted path we try to match; longer ones cannot be keys. */
 #define MAX_PATH 256
 
@@ -45,7 +44,6 @@ typedef struct cfg_def {
     const char *desc; /* no '|': it goes into a Markdown table */
 } cfg_def;
 
-
 /* ---- storage -------------------------------------------------------------------------------- */
 
 typedef struct strlist {
@@ -71,17 +69,25 @@ extern const cfg_def cfg_defs[WEIR_CFG__COUNT];
 
 /* Writes a message into a caller's buffer; returns -1 so callers can `return cfg_say(...)`. */
 int cfg_say(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-int cfg_add_input(weir_config *c, bool apply, const char *topic, weir_format fmt, char *why, size_t wl);
-int cfg_add_path(weir_config *c, bool apply, weir_cfg_source src, const char *path, char *why, size_t wl);
-int cfg_add_prop(weir_config *c, weir_cfg_key k, const char *kv, weir_cfg_source src, const char *origin, char *why, size_t wl);
+int cfg_add_input(weir_config *c, bool apply, const char *topic, weir_format fmt, char *why,
+                  size_t wl);
+int cfg_add_path(weir_config *c, bool apply, weir_cfg_source src, const char *path, char *why,
+                 size_t wl);
+int cfg_add_prop(weir_config *c, weir_cfg_key k, const char *kv, weir_cfg_source src,
+                 const char *origin, char *why, size_t wl);
 int cfg_check_topic(const char *s, char *why, size_t wl);
 size_t cfg_edit_distance(const char *a, const char *b);
+/* A size ("256M") or a duration ("200ms") in its shortest exact spelling: what the parsers read. */
+void cfg_fmt_duration(char *out, size_t n, long long ms);
+void cfg_fmt_size(char *out, size_t n, long long v);
 int cfg_find_kafka_prefix(const char *path, const char **prop);
 int cfg_find_key(const char *name);
 bool cfg_list_begin(weir_config *c, weir_cfg_key k, weir_cfg_source src, const char *origin);
 int cfg_parse_format(const char *s, weir_format *fmt, char *why, size_t wl);
-int cfg_parse_input(const char *item, char *topic, size_t tlen, weir_format *fmt, char *why, size_t wl);
-int cfg_set_scalar(weir_config *c, weir_cfg_key k, const char *text, weir_cfg_source src, const char *origin, char *why, size_t wl);
+int cfg_parse_input(const char *item, char *topic, size_t tlen, weir_format *fmt, char *why,
+                    size_t wl);
+int cfg_set_scalar(weir_config *c, weir_cfg_key k, const char *text, weir_cfg_source src,
+                   const char *origin, char *why, size_t wl);
 const char *cfg_show(char *out, size_t outlen, const char *s);
 void cfg_type_text(const cfg_def *d, char *out, size_t n);
 void cfg_unknown_key(char *why, size_t wl, const char *path);

@@ -14,6 +14,9 @@
 
 #include "config_priv.h"
 
+/* A config is a few hundred bytes; this only stops a stray large file from being slurped. */
+#define MAX_FILE_BYTES (1u << 20)
+
 typedef struct yload {
     weir_config *c;
     const char *file;
@@ -156,9 +159,10 @@ static int load_input(yload *l, bool apply, const yaml_node_t *item)
         bool is_topic = !strcmp(name, "topic"), is_format = !strcmp(name, "format");
         char shown[80];
         if (!is_topic && !is_format) {
-            const char *hint = cfg_edit_distance(name, "topic") <= 2    ? " (did you mean 'topic'?)"
-                               : cfg_edit_distance(name, "format") <= 2 ? " (did you mean 'format'?)"
-                                                                    : "";
+            const char *hint = cfg_edit_distance(name, "topic") <= 2 ? " (did you mean 'topic'?)"
+                               : cfg_edit_distance(name, "format") <= 2
+                                   ? " (did you mean 'format'?)"
+                                   : "";
             return yfail(l, line_of(k), "key 'inputs': unknown key '%s' in an input%s",
                          cfg_show(shown, sizeof(shown), name), hint);
         }
@@ -350,7 +354,7 @@ static int syntax_error(const yaml_parser_t *parser, const char *name, const cha
         snprintf(ctx, sizeof(ctx), " (%s at line %zu)", parser->context,
                  (size_t)parser->context_mark.line + 1);
     return cfg_say(err, errlen, "%s:%zu:%zu: YAML syntax error: %s%s", name, line, col,
-               parser->problem ? parser->problem : "unknown problem", ctx);
+                   parser->problem ? parser->problem : "unknown problem", ctx);
 }
 
 int weir_config_load_buffer(weir_config *c, const char *name, const char *buf, size_t len,
@@ -374,8 +378,9 @@ int weir_config_load_buffer(weir_config *c, const char *name, const char *buf, s
         goto out;
     }
     if (root->type != YAML_MAPPING_NODE) {
-        cfg_say(err, errlen, "%s:%u: expected a mapping of keys (brokers: ..., inputs: ...), got %s",
-            name, line_of(root), root->type == YAML_SEQUENCE_NODE ? "a list" : "a scalar");
+        cfg_say(err, errlen,
+                "%s:%u: expected a mapping of keys (brokers: ..., inputs: ...), got %s", name,
+                line_of(root), root->type == YAML_SEQUENCE_NODE ? "a list" : "a scalar");
         goto out;
     }
     /* A second document would be ignored by the loader; a stray '---' is more likely a merge
@@ -421,7 +426,7 @@ int weir_config_load_file(weir_config *c, const char *path, char *err, size_t er
     }
     if (len > MAX_FILE_BYTES) {
         cfg_say(err, errlen, "%s: larger than %u bytes; is this the config file?", path,
-            MAX_FILE_BYTES);
+                MAX_FILE_BYTES);
         goto out;
     }
     rc = weir_config_load_buffer(c, path, buf, len, err, errlen);
@@ -430,4 +435,3 @@ out:
     fclose(fp);
     return rc;
 }
-
