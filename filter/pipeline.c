@@ -359,15 +359,23 @@ static void track_assign(pipeline *p, const rd_kafka_topic_partition_list_t *par
         a->partition = parts->elems[i].partition;
         a->eof = 0;
         p->nassigned++;
+        if (wk_pool_claim(p->pool, a->topic, a->partition) != 0) {
+            set_fatal(p, "out of memory tracking partitions");
+            return;
+        }
     }
 }
 
-static void track_revoke(pipeline *p, const rd_kafka_topic_partition_list_t *parts)
+/* drained: none of the revoked partitions' events is queued any more, so their workers may
+ * take new ones; a lost partition keeps its worker, whose queue may still hold its events */
+static void track_revoke(pipeline *p, const rd_kafka_topic_partition_list_t *parts, int drained)
 {
     for (int i = 0; i < parts->cnt; i++) {
         assigned_t *a = find_assigned(p, parts->elems[i].topic, parts->elems[i].partition);
         if (!a)
             continue;
+        if (drained)
+            wk_pool_release(p->pool, a->topic, a->partition);
         free(a->topic);
         *a = p->assigned[--p->nassigned];
     }
@@ -404,8 +412,10 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     char n[16];
     snprintf(n, sizeof(n), "%d", parts->cnt);
     if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
-        wlog(WLOG_INFO, "partitions assigned", "count", n, NULL);
         track_assign(p, parts);
+        char spread[256];
+        wk_pool_spread(p->pool, spread, sizeof(spread));
+        wlog(WLOG_INFO, "partitions assigned", "count", n, "per_worker", spread, NULL);
         if (cooperative)
             rd_kafka_error_destroy(rd_kafka_incremental_assign(rk, parts));
         else
@@ -417,7 +427,8 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     wlog(WLOG_INFO, "partitions revoked", "count", n, NULL);
     if (err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS)
         drain(p);
-    track_revoke(p, parts);
+    track_revoke(p, parts, err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS && !p->pending &&
+                               !atomic_load(&p->failed));
     if (cooperative)
         rd_kafka_error_destroy(rd_kafka_incremental_unassign(rk, parts));
     else

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "owners.h"
 #include "weir/alert.h"
 
 typedef struct {
@@ -53,6 +54,7 @@ struct wk_pool {
     const wk_shared *sh;
     wk_worker *w;
     size_t n;
+    ow_table *owners; /* pipeline thread only */
 };
 
 void wk_batch_delivered(wk_batch *b)
@@ -251,7 +253,9 @@ static void *worker_main(void *arg)
 wk_pool *wk_pool_start(size_t n, const wk_shared *sh, size_t queue_cap, char *err, size_t errlen)
 {
     wk_pool *p = calloc(1, sizeof(*p));
-    if (!p || !(p->w = calloc(n, sizeof(wk_worker)))) {
+    if (!p || !(p->w = calloc(n, sizeof(wk_worker))) || !(p->owners = ow_new(n))) {
+        if (p)
+            free(p->w);
         free(p);
         snprintf(err, errlen, "out of memory");
         return NULL;
@@ -283,19 +287,38 @@ wk_pool *wk_pool_start(size_t n, const wk_shared *sh, size_t queue_cap, char *er
     return p;
 }
 
-static size_t owner(const wk_pool *p, const char *topic, int32_t partition)
+int wk_pool_claim(wk_pool *p, const char *topic, int32_t partition)
 {
-    uint64_t h = 1469598103934665603ULL; /* FNV-1a over topic and partition */
-    for (const char *c = topic; *c; c++)
-        h = (h ^ (unsigned char)*c) * 1099511628211ULL;
-    h = (h ^ (uint32_t)partition) * 1099511628211ULL;
-    return (size_t)(h % p->n);
+    return ow_claim(p->owners, topic, partition);
+}
+
+void wk_pool_release(wk_pool *p, const char *topic, int32_t partition)
+{
+    ow_release(p->owners, topic, partition);
+}
+
+void wk_pool_spread(const wk_pool *p, char *buf, size_t len)
+{
+    size_t off = 0;
+    if (!len)
+        return;
+    buf[0] = '\0';
+    for (size_t i = 0; i < p->n; i++) {
+        char one[32];
+        int k = snprintf(one, sizeof(one), "%s%zu", i ? "," : "", ow_load(p->owners, i));
+        if (off + (size_t)k + 4 > len) { /* keep room for "..." and the NUL */
+            snprintf(buf + off, len - off, "...");
+            return;
+        }
+        memcpy(buf + off, one, (size_t)k + 1);
+        off += (size_t)k;
+    }
 }
 
 void wk_pool_dispatch(wk_pool *p, rd_kafka_message_t *m, wk_batch *b, void (*idle)(void *),
                       void *ctx)
 {
-    wk_worker *w = &p->w[owner(p, rd_kafka_topic_name(m->rkt), m->partition)];
+    wk_worker *w = &p->w[ow_worker(p->owners, rd_kafka_topic_name(m->rkt), m->partition)];
     atomic_fetch_add(&b->remaining, 1);
     pthread_mutex_lock(&w->mu);
     while (w->len == w->cap) {
@@ -394,5 +417,6 @@ void wk_pool_stop(wk_pool *p)
         pthread_cond_destroy(&w->not_full);
     }
     free(p->w);
+    ow_free(p->owners);
     free(p);
 }

@@ -1,7 +1,8 @@
 /*
  * The worker pool behind the pipeline (private to filter/): N threads, each with its own
  * Hyperscan scratch, parsers and alert buffer. Every partition belongs to one worker, so the
- * events of a partition are scanned, and their alerts produced, in offset order.
+ * events of a partition are scanned, and their alerts produced, in offset order; partitions are
+ * spread so that each worker owns as many as the others, give or take one.
  *
  * Batches tie workers to commits: an open batch counts the events dispatched for it and the
  * alerts produced for them; it is complete when every event was processed and every alert was
@@ -41,6 +42,17 @@ typedef struct wk_pool wk_pool;
 
 /* Starts n workers (n >= 1). The pool keeps a pointer to sh. */
 wk_pool *wk_pool_start(size_t n, const wk_shared *sh, size_t queue_cap, char *err, size_t errlen);
+
+/*
+ * Gives a newly assigned partition to the worker that owns fewest (see owners.h); -1 if out of
+ * memory. Release only once none of the partition's events is queued (after a drain).
+ */
+int wk_pool_claim(wk_pool *p, const char *topic, int32_t partition);
+void wk_pool_release(wk_pool *p, const char *topic, int32_t partition);
+
+/* The partitions each worker owns, "3,3,2": for the log, so an uneven spread is seen. Cut
+ * short with "..." when buf is too small. */
+void wk_pool_spread(const wk_pool *p, char *buf, size_t len);
 
 /*
  * Hands m to the worker that owns its partition (ownership of m passes). While that worker's

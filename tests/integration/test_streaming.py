@@ -1,7 +1,8 @@
 """weir run under what production does to it, against a real broker: 200,000 events over 6
 partitions with a known set of attacks, and
 
-  - a clean run: the alerts topic holds exactly the expected alerts; consumed == events;
+  - a clean run (4 workers, the partitions spread 2,2,1,1 over them): the alerts topic holds
+    exactly the expected alerts, in offset order per partition; consumed == events;
   - two weir processes in one group: they split the partitions and together produce every
     expected alert, with no duplicates;
   - SIGTERM mid-stream, then restart: exit 0 within 10 s, nothing lost, nothing duplicated;
@@ -62,10 +63,12 @@ def check_alerts(b, alerts_topic, events, expected, by_pos, allow_duplicates,
                  read_committed=False):
     """Every expected alert is there with the right rules; returns the duplicate count."""
     seen = collections.Counter()
+    order = collections.defaultdict(list)
     for _, _, value in read_all(b.bootstrap, alerts_topic, read_committed=read_committed,
                                 timeout=120):
         a = decode_alert(value)
         idx = by_pos[(a["kafka"]["partition"], a["kafka"]["offset"])]
+        order[a["kafka"]["partition"]].append(a["kafka"]["offset"])
         assert idx in expected, f"unexpected alert on {events[idx]!r}"
         assert a["event.original"] == events[idx]
         assert {r["id"] for r in a["rules"]} == expected[idx]
@@ -74,6 +77,11 @@ def check_alerts(b, alerts_topic, events, expected, by_pos, allow_duplicates,
     assert not missing, f"{len(missing)} expected alerts lost"
     dups = sum(c - 1 for c in seen.values())
     assert allow_duplicates or dups == 0, f"{dups} duplicate alerts"
+    if not allow_duplicates:
+        # an input partition's alerts share one alerts partition (keyed by it), so they are
+        # read back in the order weir produced them: offset order, whichever worker scanned them
+        for part, offs in order.items():
+            assert offs == sorted(offs), f"alerts of partition {part} out of order"
     return dups
 
 
@@ -124,8 +132,12 @@ def main():
         where = produce(b.bootstrap, "iis-clean", events, PARTS)
         by_pos = {where[i]: i for i in range(N)}
         t0 = time.time()
-        rc, err = finish(weir_run(b, "iis-clean", "clean", "alerts-clean"))
+        # more workers than partitions divide evenly: 6 partitions over 4 workers are 2,2,1,1
+        # (a hash of topic and partition once left a worker with half the partitions)
+        rc, err = finish(weir_run(b, "iis-clean", "clean", "alerts-clean", "--workers", "4"))
         assert rc == 0, err[-3000:]
+        assert '"per_worker":"2,2,1,1"' in err, \
+            [l for l in err.splitlines() if "partitions assigned" in l]
         assert stopped_events(err) == N
         assert committed(b.bootstrap, "clean", "iis-clean", PARTS) == \
             end_offsets(b.bootstrap, "iis-clean", PARTS)
