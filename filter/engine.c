@@ -586,6 +586,27 @@ int engine_finish(weir_engine *e)
     return 0;
 }
 
+void engine_db_formats(weir_engine *e)
+{
+    for (size_t k = 0; k < e->ndbs; k++)
+        e->dbs[k].formats = 0;
+    /* every atom a rule tests, under NOT too, so that its database is scanned for every event
+     * the rule is evaluated on: a filter's atom unscanned would read as "no match" */
+    for (size_t i = 0; i < e->nrules; i++) {
+        const rule_t *r = &e->rules[i];
+        for (size_t j = 0; j < r->nprog; j++) {
+            if (r->prog[j].op != OP_ATOM)
+                continue;
+            const atom_t *a = &e->atoms[r->prog[j].arg];
+            if (a->kind != ATOM_HS)
+                continue;
+            for (size_t k = 0; k < e->ndbs; k++)
+                if (e->dbs[k].field == a->field)
+                    e->dbs[k].formats |= r->formats;
+        }
+    }
+}
+
 static uint64_t fnv1a(uint64_t h, const void *p, size_t n)
 {
     const unsigned char *b = p;
@@ -767,6 +788,7 @@ int weir_engine_build(weir_engine **out, const sigma_ruleset *set, weir_build_re
     }
     if (compile_dbs(e, err, errlen) != 0)
         goto fail;
+    engine_db_formats(e);
     for (size_t i = 0; i < e->natoms; i++)
         rep->natoms += e->atoms[i].kind == ATOM_HS;
     rep->ndatabases = e->ndbs;

@@ -405,9 +405,11 @@ int weir_engine_load(weir_engine **out, const char *path, char *err, size_t errl
         snprintf(err, errlen, "%s: damaged compiled rules file", path);
         goto out;
     }
-    /* rules evaluated on every event are derived, not stored: recompute them */
+    /* rules evaluated on every event, and the formats each database serves, are derived,
+     * not stored: recompute them */
     if (engine_finish(e) != 0)
         goto oom;
+    engine_db_formats(e);
     engine_compute_hash(e);
     if (!str_is(&top.v[5], e->hash)) {
         snprintf(err, errlen, "%s: damaged compiled rules file (rules hash mismatch)", path);

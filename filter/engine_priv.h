@@ -59,6 +59,7 @@ typedef struct {
     hs_database_t *db;
     uint32_t *atom_of; /* expression id → atom index */
     size_t nexprs;
+    weir_fmt_mask formats; /* formats of the rules using its atoms: no other event scans it */
 } fielddb_t;
 
 struct weir_engine {
@@ -80,5 +81,8 @@ void engine_rule_meta_free(weir_rule *m);
 void engine_compute_hash(weir_engine *e);
 /* Derives the atom → rule postings and the rules evaluated on every event. 0, or -1. */
 int engine_finish(weir_engine *e);
+/* Derives each database's formats from the rules whose atoms it holds (after the databases
+ * exist: built or loaded). */
+void engine_db_formats(weir_engine *e);
 
 #endif

@@ -249,8 +249,16 @@ int weir_scanner_scan(weir_scanner *s, weir_parser *p, const void *data, size_t 
     if (st == WEIR_PARSE_HEADER)
         return 0;
     weir_format fmt = weir_event_format(s->ev);
+    /* a malformed line has no format: its keyword matches count for any rule (the raw bytes
+     * are all there is, and dropping them would hide an attack in a broken line) */
+    weir_fmt_mask want = fmt == WEIR_FMT_AUTO ? ~0u : 1u << fmt;
     for (size_t i = 0; i < e->ndbs; i++) {
         const fielddb_t *d = &e->dbs[i];
+        /* no rule of this event's format tests the field: its matches could not change a
+         * verdict (rules of other formats are not evaluated), so the scan is skipped. The
+         * keyword database is scanned over the whole line: skipping it saves the most. */
+        if (!(d->formats & want))
+            continue;
         if (d->field == FIELD_RAW) {
             if (scan_view(s, d, data, len, err, errlen) != 0)
                 return -1;
@@ -278,9 +286,6 @@ int weir_scanner_scan(weir_scanner *s, weir_parser *p, const void *data, size_t 
             s->cands[s->ncands++] = r;
         }
     }
-    /* a malformed line has no format: its keyword matches count for any rule (the raw bytes
-     * are all there is, and dropping them would hide an attack in a broken line) */
-    weir_fmt_mask want = fmt == WEIR_FMT_AUTO ? ~0u : 1u << fmt;
     for (size_t i = 0; i < s->ncands; i++) {
         const rule_t *r = &e->rules[s->cands[i]];
         if (!(r->formats & want))

@@ -290,6 +290,29 @@ static void test_malformed_line_is_still_scanned_by_keywords(void **state)
     weir_engine_destroy(e);
 }
 
+/* A field's database is skipped for events of formats none of its rules apply to. A field
+ * tested only under NOT (a filter) must still count as used by the rule: skipped, the filter
+ * would read as "no match" and the rule would fire on what it excludes. */
+static void test_field_used_only_by_a_filter_is_still_scanned(void **state)
+{
+    (void)state;
+    weir_engine *e = build("title: t\nid: web\n" IIS_WEB
+                           "detection:\n  sel:\n    cs-uri-stem|contains: /ecp/\n"
+                           "  filter:\n    cs-user-agent|contains: healthcheck\n"
+                           "  condition: sel and not filter\n---\n"
+                           "title: t\nid: mail\nlogsource: {product: linux, service: postfix}\n"
+                           "detection:\n  kw: ['/ecp/']\n  condition: kw\n",
+                           NULL);
+    assert_int_equal(scan(e, iis("GET", "/ecp/a.js", "-", "healthcheck/1.0")), 0);
+    assert_int_equal(scan(e, iis("GET", "/ecp/a.js", "-", "curl/7")), 1);
+    /* the keyword rule is the mail one's: an IIS line quoting it fires the web rule only, a
+     * mail line the mail rule only */
+    const char *mail = "Mar 16 00:01:25 mx postfix/cleanup[1713]: 4F2: warning: header Subject: "
+                       "GET /ecp/a.js from x";
+    assert_int_equal(scan_fmt(e, WEIR_FMT_SYSLOG, mail, NULL), 1);
+    weir_engine_destroy(e);
+}
+
 static void test_same_test_in_many_rules_is_one_atom(void **state)
 {
     (void)state;
@@ -324,6 +347,7 @@ int main(void)
         cmocka_unit_test(test_uri_is_percent_decoded_and_query_holds_the_full_uri),
         cmocka_unit_test(test_exists_null_and_cidr),
         cmocka_unit_test(test_malformed_line_is_still_scanned_by_keywords),
+        cmocka_unit_test(test_field_used_only_by_a_filter_is_still_scanned),
         cmocka_unit_test(test_same_test_in_many_rules_is_one_atom),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
