@@ -209,7 +209,8 @@ static weir_reloader *run_reloader(const weir_config *cfg, weir_engine **eng, ch
 /* The closing log line; returns the exit status. */
 static int report_end(weir_pipe_status ps, const weir_pipeline_stats *st, const char *err)
 {
-    char ev[32], al[32], ack[32], rate[32], el[32], mal[32], ovs[32], dl[32], rl[32], rf[32];
+    char ev[32], al[32], ack[32], rate[32], el[32], mal[32], ovs[32], dl[32], rl[32], rf[32],
+        pz[32];
     snprintf(ev, sizeof(ev), "%" PRIu64, st->consumed);
     snprintf(al, sizeof(al), "%" PRIu64, st->matched);
     snprintf(ack, sizeof(ack), "%" PRIu64, st->alerts_acked);
@@ -221,10 +222,11 @@ static int report_end(weir_pipe_status ps, const weir_pipeline_stats *st, const 
     snprintf(dl, sizeof(dl), "%" PRIu64, st->dead_lettered);
     snprintf(rl, sizeof(rl), "%" PRIu64, st->reloads);
     snprintf(rf, sizeof(rf), "%" PRIu64, st->reload_failures);
+    snprintf(pz, sizeof(pz), "%" PRIu64, st->pauses);
     if (ps == WEIR_PIPE_OK) {
         wlog(WLOG_INFO, "stopped", "events", ev, "alerts", al, "alerts_acked", ack, "malformed",
              mal, "oversized", ovs, "dead_lettered", dl, "reloads", rl, "reload_failures", rf,
-             "events_per_s", rate, "elapsed_s", el, NULL);
+             "input_pauses", pz, "events_per_s", rate, "elapsed_s", el, NULL);
         return WEIR_EXIT_OK;
     }
     /* startup errors are for the person at the terminal; runtime ones go to the log */

@@ -111,6 +111,9 @@ static void render(weir_metrics *m, FILE *f)
     put(f, "weir_commit_errors_total", "counter",
         "Offset commits that failed (events re-read: duplicates, not loss).",
         (double)st.commit_errors);
+    put(f, "weir_input_pauses_total", "counter",
+        "Times input was paused because alerts were acknowledged slower than events arrived.",
+        (double)st.pauses);
     put(f, "weir_rules_reloads_total", "counter", "Rule sets swapped in while running.",
         (double)st.reloads);
     put(f, "weir_rules_reload_failures_total", "counter",

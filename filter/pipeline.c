@@ -63,6 +63,10 @@ typedef struct pipeline {
     char fatal_msg[512];
 
     assigned_t *assigned;
+    /* the previous event's partition: events come in runs, and a search per event is a strcmp
+     * per assigned partition. Forgotten whenever the array changes. */
+    assigned_t *last_a;
+    const rd_kafka_topic_t *last_rkt;
     size_t nassigned, capassigned;
 } pipeline;
 
@@ -319,6 +323,7 @@ static void set_paused(pipeline *p, int pause)
         rd_kafka_resume_partitions(p->consumer, l);
     rd_kafka_topic_partition_list_destroy(l);
     p->paused = pause;
+    p->st->pauses += (uint64_t)pause;
     char n[16];
     snprintf(n, sizeof(n), "%zu", p->npending);
     wlog(WLOG_INFO, pause ? "alerts are acknowledged slower than events arrive: pausing input"
@@ -338,6 +343,7 @@ static assigned_t *find_assigned(pipeline *p, const char *topic, int32_t part)
 
 static void track_assign(pipeline *p, const rd_kafka_topic_partition_list_t *parts)
 {
+    p->last_a = NULL; /* realloc may move the array */
     for (int i = 0; i < parts->cnt; i++) {
         if (find_assigned(p, parts->elems[i].topic, parts->elems[i].partition))
             continue;
@@ -370,6 +376,7 @@ static void track_assign(pipeline *p, const rd_kafka_topic_partition_list_t *par
  * take new ones; a lost partition keeps its worker, whose queue may still hold its events */
 static void track_revoke(pipeline *p, const rd_kafka_topic_partition_list_t *parts, int drained)
 {
+    p->last_a = NULL; /* entries move into the holes */
     for (int i = 0; i < parts->cnt; i++) {
         assigned_t *a = find_assigned(p, parts->elems[i].topic, parts->elems[i].partition);
         if (!a)
@@ -448,7 +455,12 @@ static void note_offset(wk_batch *b, const char *topic, int32_t part, int64_t ne
 static void dispatch(pipeline *p, rd_kafka_message_t *m)
 {
     const char *topic = rd_kafka_topic_name(m->rkt);
-    assigned_t *a = find_assigned(p, topic, m->partition);
+    assigned_t *a = p->last_a;
+    if (!a || p->last_rkt != m->rkt || a->partition != m->partition) {
+        a = find_assigned(p, topic, m->partition);
+        p->last_a = a;
+        p->last_rkt = m->rkt;
+    }
     if (a)
         a->eof = 0;
     if (!p->open) {
@@ -464,6 +476,8 @@ static void dispatch(pipeline *p, rd_kafka_message_t *m)
     note_offset(p->open, topic, m->partition, m->offset + 1);
     p->open->nevents++;
     wk_pool_dispatch(p->pool, m, p->open, idle, p); /* m now belongs to the worker */
+    if (p->open->nevents >= p->o->batch_max) /* here, not after the whole consumer read */
+        seal(p);
 }
 
 /* ---- hot reload ------------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 /*
  * The pipeline end to end on librdkafka's mock cluster (fast; the real-broker proof is the
  * integration suite): every planted attack becomes exactly one alert, offsets are committed to
- * the end, and when alert delivery fails nothing past the failure is committed.
+ * the end, when alert delivery fails nothing past the failure is committed, and when alerts are
+ * acknowledged slowly input pauses, then resumes, with every event accounted for.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -226,6 +227,55 @@ static void test_oversized_events_are_counted_and_still_scanned(void **state)
     weir_mock_stop(m);
 }
 
+/* Alerts acknowledged slowly (the alerts partition's leader answers after 500 ms) while every
+ * event alerts: unacknowledged batches pile up, so input must pause instead of reading on, and
+ * resume as acknowledgements come; nothing is dropped on the way. */
+static void test_slow_alert_broker_pauses_input_and_loses_nothing(void **state)
+{
+    (void)state;
+    char err[512];
+    weir_mock *m = weir_mock_start(2, err, sizeof(err));
+    assert_non_null(m);
+    const char *b = weir_mock_bootstraps(m);
+    assert_int_equal(weir_mock_create_topic(m, EVENTS, 1, err, sizeof(err)), 0);
+    assert_int_equal(weir_mock_create_topic(m, ALERTS, 1, err, sizeof(err)), 0);
+    rd_kafka_mock_cluster_t *mc = weir_mock_cluster(m);
+    assert_int_equal(rd_kafka_mock_partition_set_leader(mc, EVENTS, 0, 1), 0);
+    assert_int_equal(rd_kafka_mock_partition_set_leader(mc, ALERTS, 0, 2), 0);
+    assert_int_equal(rd_kafka_mock_coordinator_set(mc, "group", "g", 1), 0);
+    size_t n = 3000;
+    produce(b, n, 0);
+    assert_int_equal(rd_kafka_mock_broker_set_rtt(mc, 2, 500), 0);
+
+    /* a rule every demo request matches: one alert per event */
+    const char *every = "title: every request\nid: every\nlogsource: {category: webserver}\n"
+                        "detection:\n  sel:\n    cs-uri-stem|startswith: '/'\n"
+                        "  condition: sel\n";
+    sigma_ruleset *set = sigma_ruleset_new();
+    assert_int_equal(sigma_load_buffer(set, "every.yml", every, strlen(every), err, sizeof(err)),
+                     0);
+    weir_engine *e;
+    weir_build_report rep;
+    assert_int_equal(weir_engine_build(&e, set, &rep, err, sizeof(err)), 0);
+    weir_build_report_free(&rep);
+    sigma_ruleset_destroy(set);
+
+    weir_pipeline_opts o;
+    const char *topics[1];
+    run_opts(&o, b, topics);
+    o.batch_max = 50; /* 60 batches, against 8 that may wait unacknowledged */
+    weir_pipeline_stats st;
+    assert_int_equal(weir_pipeline_run(&o, e, &st, err, sizeof(err)), WEIR_PIPE_OK);
+    assert_true(st.pauses >= 1);
+    assert_int_equal(st.consumed, n);
+    assert_int_equal(st.matched + st.headers, n);
+    assert_int_equal(st.alerts_acked, st.matched);
+    assert_int_equal(st.alerts_failed, 0);
+    assert_int_equal(committed(b, "g", 0), (int64_t)n);
+    weir_engine_destroy(e);
+    weir_mock_stop(m);
+}
+
 static void test_failed_alert_delivery_stops_and_commits_nothing_past_it(void **state)
 {
     (void)state;
@@ -291,6 +341,7 @@ int main(void)
         cmocka_unit_test(test_several_workers_over_several_partitions_account_for_every_event),
         cmocka_unit_test(test_oversized_events_are_counted_and_still_scanned),
         cmocka_unit_test(test_failed_alert_delivery_stops_and_commits_nothing_past_it),
+        cmocka_unit_test(test_slow_alert_broker_pauses_input_and_loses_nothing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
