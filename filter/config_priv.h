@@ -1,8 +1,9 @@
 /*
- * Private to the config module (filter/config*.c): the key table, the storage, and the per-type
- * parsing and precedence helpers that the YAML loader (config_yaml.c) shares with the other
- * sources (config.c: flags, environment, validation, reading), and the value spellings that
- * help and the dump (config_text.c) share with the parsers' messages.
+ * Private to the config module (filter/config*.c): the key table, the storage, the per-type
+ * parsers (config_value.c) and precedence helpers (config.c) that the YAML loader
+ * (config_yaml.c) shares with the other sources (config.c: flags, environment, validation,
+ * reading), and the value spellings (config_value.c) that help and the dump (config_text.c)
+ * share with the parsers' messages.
  */
 #ifndef WEIR_CONFIG_PRIV_H
 #define WEIR_CONFIG_PRIV_H
@@ -14,6 +15,10 @@
 
 /* Longest dotted path we try to match; longer ones cannot be keys. */
 #define MAX_PATH 256
+
+/* Byte units: the table's sizes (config.c) and their parsing and spelling (config_value.c). */
+#define KIB 1024LL
+#define MIB (1024LL * 1024)
 
 /* ---- the table ------------------------------------------------------------------------------ */
 
@@ -75,6 +80,8 @@ int cfg_add_path(weir_config *c, bool apply, weir_cfg_source src, const char *pa
                  size_t wl);
 int cfg_add_prop(weir_config *c, weir_cfg_key k, const char *kv, weir_cfg_source src,
                  const char *origin, char *why, size_t wl);
+/* A librdkafka property "key=value": the key is non-empty and free of '=' and spaces. */
+int cfg_check_prop(const char *kv, char *why, size_t wl);
 int cfg_check_topic(const char *s, char *why, size_t wl);
 size_t cfg_edit_distance(const char *a, const char *b);
 /* A size ("256M") or a duration ("200ms") in its shortest exact spelling: what the parsers read. */
@@ -86,6 +93,8 @@ bool cfg_list_begin(weir_config *c, weir_cfg_key k, weir_cfg_source src, const c
 int cfg_parse_format(const char *s, weir_format *fmt, char *why, size_t wl);
 int cfg_parse_input(const char *item, char *topic, size_t tlen, weir_format *fmt, char *why,
                     size_t wl);
+/* Parses text as a value of d's scalar type into *out (strings are only checked). */
+int cfg_parse_scalar(const cfg_def *d, const char *s, long long *out, char *why, size_t wl);
 int cfg_set_scalar(weir_config *c, weir_cfg_key k, const char *text, weir_cfg_source src,
                    const char *origin, char *why, size_t wl);
 const char *cfg_show(char *out, size_t outlen, const char *s);
