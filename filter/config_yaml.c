@@ -1,8 +1,8 @@
 /*
  * The YAML source of the configuration: one document, a mapping, nested maps and dotted keys
  * meaning the same thing. Every value goes through the same per-key parsers and precedence rule
- * as the environment and the flags (config.c); this file only walks the document and says where
- * in the file a problem is.
+ * as the environment and the flags (config_value.c, config.c); this file only walks the document
+ * and says where in the file a problem is.
  */
 #include <errno.h>
 #include <limits.h>
