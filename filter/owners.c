@@ -1,7 +1,7 @@
 /*
  * Partition -> worker table: open addressing with linear probing, keyed by an FNV-1a hash of
- * topic and partition. A lookup costs one hash of the topic name, which the event path paid
- * before this table existed; claims and releases happen at rebalances only.
+ * topic and partition. Claims, releases and lookups happen at rebalances (the pipeline keeps
+ * each assigned partition's worker beside it), and per event only for a stray message.
  */
 #include "owners.h"
 

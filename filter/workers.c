@@ -287,9 +287,17 @@ wk_pool *wk_pool_start(size_t n, const wk_shared *sh, size_t queue_cap, char *er
     return p;
 }
 
-int wk_pool_claim(wk_pool *p, const char *topic, int32_t partition)
+int wk_pool_claim(wk_pool *p, const char *topic, int32_t partition, size_t *worker)
 {
-    return ow_claim(p->owners, topic, partition);
+    if (ow_claim(p->owners, topic, partition) != 0)
+        return -1;
+    *worker = ow_worker(p->owners, topic, partition);
+    return 0;
+}
+
+size_t wk_pool_owner(const wk_pool *p, const char *topic, int32_t partition)
+{
+    return ow_worker(p->owners, topic, partition);
 }
 
 void wk_pool_release(wk_pool *p, const char *topic, int32_t partition)
@@ -315,10 +323,10 @@ void wk_pool_spread(const wk_pool *p, char *buf, size_t len)
     }
 }
 
-void wk_pool_dispatch(wk_pool *p, rd_kafka_message_t *m, wk_batch *b, void (*idle)(void *),
-                      void *ctx)
+void wk_pool_dispatch(wk_pool *p, size_t worker, rd_kafka_message_t *m, wk_batch *b,
+                      void (*idle)(void *), void *ctx)
 {
-    wk_worker *w = &p->w[ow_worker(p->owners, rd_kafka_topic_name(m->rkt), m->partition)];
+    wk_worker *w = &p->w[worker];
     atomic_fetch_add(&b->remaining, 1);
     pthread_mutex_lock(&w->mu);
     while (w->len == w->cap) {

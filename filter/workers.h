@@ -44,10 +44,13 @@ typedef struct wk_pool wk_pool;
 wk_pool *wk_pool_start(size_t n, const wk_shared *sh, size_t queue_cap, char *err, size_t errlen);
 
 /*
- * Gives a newly assigned partition to the worker that owns fewest (see owners.h); -1 if out of
- * memory. Release only once none of the partition's events is queued (after a drain).
+ * Gives a newly assigned partition to the worker that owns fewest (see owners.h), or finds the
+ * one it has, and sets *worker to it; -1 if out of memory. Release only once none of the
+ * partition's events is queued (after a drain).
  */
-int wk_pool_claim(wk_pool *p, const char *topic, int32_t partition);
+int wk_pool_claim(wk_pool *p, const char *topic, int32_t partition, size_t *worker);
+/* The owner of a partition never claimed (a stray message): always the same worker. */
+size_t wk_pool_owner(const wk_pool *p, const char *topic, int32_t partition);
 void wk_pool_release(wk_pool *p, const char *topic, int32_t partition);
 
 /* The partitions each worker owns, "3,3,2": for the log, so an uneven spread is seen. Cut
@@ -55,12 +58,13 @@ void wk_pool_release(wk_pool *p, const char *topic, int32_t partition);
 void wk_pool_spread(const wk_pool *p, char *buf, size_t len);
 
 /*
- * Hands m to the worker that owns its partition (ownership of m passes). While that worker's
+ * Hands m to worker, the one that owns its partition (from wk_pool_claim, which the pipeline
+ * keeps with the partition, so no lookup per event; ownership of m passes). While that worker's
  * queue is full, calls idle(ctx) every few milliseconds: the pipeline serves delivery reports
  * there, so a slow broker slows consumption instead of deadlocking it.
  */
-void wk_pool_dispatch(wk_pool *p, rd_kafka_message_t *m, wk_batch *b, void (*idle)(void *),
-                      void *ctx);
+void wk_pool_dispatch(wk_pool *p, size_t worker, rd_kafka_message_t *m, wk_batch *b,
+                      void (*idle)(void *), void *ctx);
 
 /*
  * Gives every worker a scanner for eng and makes eng the one alerts are encoded with. Only
