@@ -291,7 +291,8 @@ static void dump(const weir_engine *e)
 static void usage(void)
 {
     fprintf(stderr,
-            "Usage: weir-bench-match --mode engine|ceiling|ceiling-first|pcre2|dump (--rules PATH...|--db FILE)\n"
+            "Usage: weir-bench-match --mode engine|ceiling|ceiling-first|pcre2|dump\n"
+            "                        (--rules PATH...|--db FILE)\n"
             "                        --input FORMAT:PATH... [--threads N] [--min-seconds S]\n"
             "                        [--limit LINES (pcre2)]\n");
     exit(2);

@@ -77,8 +77,9 @@ def _latency_lines(res):
     L = ["", f"Latency, event produced -> alert received, at {lt['achieved_rate']:,.0f} events/s "
          f"({lt['samples']} alerts after a {lt.get('warmup_s', 0):g} s warm-up): p50 "
          f"{lt['p50_ms']:.1f} ms, p99 {lt['p99_ms']:.1f} ms, p99.9 {lt['p999_ms']:.1f} ms, max "
-         f"{lt['max_ms']:.1f} ms" + (f"; p99 with the warm-up counted {lt['p99_ms_with_warmup']:.1f}"
-                                      f" ms." if "p99_ms_with_warmup" in lt else ".")]
+         f"{lt['max_ms']:.1f} ms" +
+         (f"; p99 with the warm-up counted {lt['p99_ms_with_warmup']:.1f} ms."
+          if "p99_ms_with_warmup" in lt else ".")]
     if lt.get("p99_ms_by_5s"):
         L += ["", "p99 of each 5-second window (seconds from the first event produced, warm-up "
               "included): " +
