@@ -78,32 +78,18 @@ static int tok_bracketed(tok_iter *it, tok *t, const char **reason)
     return tok_close(it, (size_t)(end - s) + 1, reason);
 }
 
-int tok_next(tok_iter *it, tok *t, const char **reason)
+/* A column that opens with the quote or the bracket (tok_next has handled the rest). */
+int tok_next_special(tok_iter *it, tok *t, const char **reason)
 {
-    if (!it->more)
-        return 0;
     const tok_spec *sp = it->spec;
     memset(t, 0, sizeof(*t));
-    int rc;
-    if (sp->quote && it->pos < it->n && it->s[it->pos] == sp->quote) {
-        rc = tok_quoted(it, t, reason);
-    } else if (sp->open && it->pos < it->n && it->s[it->pos] == sp->open) {
-        rc = tok_bracketed(it, t, reason);
-    } else {
-        /* Unquoted: runs to the delimiter. A quote inside is literal, as real logs have them
-         * (ECP "S:EX=Can't ..."), and RFC 4180 leniency costs nothing here. */
-        const char *start = it->s + it->pos;
-        const char *d = memchr(start, sp->delim, it->n - it->pos);
-        t->p = start;
-        t->len = d ? (size_t)(d - start) : it->n - it->pos;
-        it->pos += t->len;
-        rc = 1;
-    }
+    int rc = sp->quote && it->s[it->pos] == sp->quote ? tok_quoted(it, t, reason)
+                                                       : tok_bracketed(it, t, reason);
     if (rc < 0) {
         it->more = false;
         return rc;
     }
-    if (it->pos < it->n) { /* tok_close/the scan stopped on a delimiter: step over it */
+    if (it->pos < it->n) { /* tok_close stopped on a delimiter: step over it */
         it->pos++;
         it->more = true;
     } else {
@@ -112,13 +98,8 @@ int tok_next(tok_iter *it, tok *t, const char **reason)
     return 1;
 }
 
-bool tok_value(weir_event *ev, const tok_spec *spec, const tok *t, weir_view *out)
+bool tok_value_escaped(weir_event *ev, const tok_spec *spec, const tok *t, weir_view *out)
 {
-    if (!t->escaped) {
-        out->p = t->p;
-        out->len = t->len;
-        return true;
-    }
     char *dst = event_reserve(ev, t->len);
     if (!dst)
         return false;
