@@ -789,6 +789,7 @@ int weir_engine_build(weir_engine **out, const sigma_ruleset *set, weir_build_re
     if (compile_dbs(e, err, errlen) != 0)
         goto fail;
     engine_db_formats(e);
+    engine_db_literals(e);
     for (size_t i = 0; i < e->natoms; i++)
         rep->natoms += e->atoms[i].kind == ATOM_HS;
     rep->ndatabases = e->ndbs;
@@ -819,6 +820,7 @@ void weir_engine_destroy(weir_engine *e)
     for (size_t i = 0; i < e->ndbs; i++) {
         hs_free_database(e->dbs[i].db);
         free(e->dbs[i].atom_of);
+        engine_db_literals_free(&e->dbs[i]);
     }
     free(e->dbs);
     free(e->atoms);

@@ -1,6 +1,6 @@
 /*
  * The compiled engine's insides, shared by engine.c (build, scan) and engine_io.c (save, load).
- * Nothing outside those two files includes this.
+ * Nothing outside the engine_*.c files includes this.
  */
 #ifndef WEIR_ENGINE_PRIV_H
 #define WEIR_ENGINE_PRIV_H
@@ -54,12 +54,26 @@ typedef struct {
     size_t nprog;
 } rule_t;
 
+/* An expression that is a plain literal anchored at the start, the end or both: what a Sigma
+ * equals, startswith or endswith value compiles to (engine_lit.c). */
+enum { LIT_START = 1, LIT_END = 2 };
+
+typedef struct {
+    uint32_t atom;
+    uint8_t anchor;   /* LIT_START | LIT_END */
+    bool caseless;    /* bytes are then lower case (ASCII, as Hyperscan folds) */
+    uint32_t len;
+    char *bytes;
+} lit_t;
+
 typedef struct {
     int field; /* FIELD_RAW for the keyword database */
     hs_database_t *db;
     uint32_t *atom_of; /* expression id → atom index */
     size_t nexprs;
     weir_fmt_mask formats; /* formats of the rules using its atoms: no other event scans it */
+    lit_t *lits; /* set: every expression is an anchored literal, compared instead of hs_scan */
+    size_t nlits;
 } fielddb_t;
 
 struct weir_engine {
@@ -84,5 +98,12 @@ int engine_finish(weir_engine *e);
 /* Derives each database's formats from the rules whose atoms it holds (after the databases
  * exist: built or loaded). */
 void engine_db_formats(weir_engine *e);
+
+/* engine_lit.c: finds the databases made only of a few anchored literals (a method, a status,
+ * an exact IP) and fills their lits; on no memory they simply stay Hyperscan-scanned. */
+void engine_db_literals(weir_engine *e);
+void engine_db_literals_free(fielddb_t *d);
+/* Whether the anchored literal matches the value p[0..n). */
+bool lit_match(const lit_t *l, const char *p, size_t n);
 
 #endif

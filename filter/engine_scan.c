@@ -114,17 +114,11 @@ typedef struct {
     const fielddb_t *d;
 } match_ctx;
 
-static int on_match(unsigned id, unsigned long long from, unsigned long long to, unsigned flags,
-                    void *ctx)
+/* Atom a matched this event: its rules become candidates (each once). */
+static void atom_matched(weir_scanner *s, uint32_t a)
 {
-    (void)from;
-    (void)to;
-    (void)flags;
-    match_ctx *m = ctx;
-    weir_scanner *s = m->s;
-    uint32_t a = m->d->atom_of[id];
     if (s->atom_hit[a] == s->gen)
-        return 0;
+        return;
     s->atom_hit[a] = s->gen;
     const atom_t *at = &s->e->atoms[a];
     for (size_t i = 0; i < at->nrules; i++) {
@@ -134,6 +128,16 @@ static int on_match(unsigned id, unsigned long long from, unsigned long long to,
             s->cands[s->ncands++] = r;
         }
     }
+}
+
+static int on_match(unsigned id, unsigned long long from, unsigned long long to, unsigned flags,
+                    void *ctx)
+{
+    (void)from;
+    (void)to;
+    (void)flags;
+    match_ctx *m = ctx;
+    atom_matched(m->s, m->d->atom_of[id]);
     return 0;
 }
 
@@ -219,6 +223,12 @@ static int cmp_u32(const void *a, const void *b)
 static int scan_view(weir_scanner *s, const fielddb_t *d, const char *p, size_t len, char *err,
                      size_t errlen)
 {
+    if (d->lits) { /* anchored literals only: compared, no scan (engine_lit.c) */
+        for (size_t i = 0; i < d->nlits; i++)
+            if (lit_match(&d->lits[i], p ? p : "", len))
+                atom_matched(s, d->lits[i].atom);
+        return 0;
+    }
     match_ctx m = {.s = s, .d = d};
     if (len > UINT32_MAX)
         len = UINT32_MAX;

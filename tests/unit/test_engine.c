@@ -330,6 +330,57 @@ static void test_same_test_in_many_rules_is_one_atom(void **state)
     weir_engine_destroy(e);
 }
 
+/* Equals, startswith and endswith on a field whose every test is such a literal are compared
+ * without Hyperscan (engine_lit.c); with one wildcard beside them the field is scanned. Both
+ * ways must give the same verdicts, and the right ones. */
+#define LIT_RULES                                                                              \
+    "title: t\nid: eq\n" IIS_WEB "detection:\n  s:\n    cs-username: 'Admin$'\n"               \
+    "  condition: s\n---\ntitle: t\nid: pre\n" IIS_WEB                                        \
+    "detection:\n  s:\n    cs-username|startswith: 'svc-'\n  condition: s\n---\n"             \
+    "title: t\nid: suf\n" IIS_WEB "detection:\n  s:\n    cs-username|endswith: '$'\n"         \
+    "  condition: s\n---\ntitle: t\nid: cased\n" IIS_WEB                                      \
+    "detection:\n  s:\n    cs-username|cased: HealthMailbox\n  condition: s\n---\n"           \
+    "title: t\nid: ua\n" IIS_WEB "detection:\n  s:\n    cs-user-agent: 'Mozilla/5.0 (X)'\n"   \
+    "  condition: s\n"
+
+static const char *iis_user(const char *user, const char *ua)
+{
+    static char buf[512];
+    snprintf(buf, sizeof(buf),
+             "2021-03-03 06:49:42 10.0.0.11 GET / - 443 %s 198.51.100.21 %s - 200 0 0 31", user,
+             ua);
+    return buf;
+}
+
+static void test_anchored_literals_compared_directly_agree_with_hyperscan(void **state)
+{
+    (void)state;
+    weir_engine *direct = build(LIT_RULES, NULL);
+    /* a '?' wildcard on both fields: their databases go back to Hyperscan */
+    weir_engine *hs = build(LIT_RULES "---\ntitle: t\nid: wild\n" IIS_WEB
+                                      "detection:\n  s:\n    cs-username: 'zz?zz'\n"
+                                      "    cs-user-agent: 'zz?zz'\n  condition: s\n",
+                            NULL);
+    static const struct {
+        const char *user, *ua;
+        size_t hits;
+    } cases[] = {
+        {"Admin$", "a", 2},      {"ADMIN$", "a", 2},          {"xAdmin$", "a", 1},
+        {"Admin", "a", 0},       {"svc-backup", "a", 1},      {"SVC-x$", "a", 2},
+        {"svc", "a", 0},         {"-", "a", 0},               {"$", "a", 1},
+        {"HealthMailbox", "a", 1}, {"healthmailbox", "a", 0}, {"u", "Mozilla/5.0+(X)", 1},
+        {"u", "mozilla/5.0+(x)", 1}, {"u", "Mozilla/5.0+(X)+Y", 0}, {"u", "Mozilla/5.0", 0},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        const char *line = iis_user(cases[i].user, cases[i].ua);
+        if (scan(direct, line) != cases[i].hits || scan(hs, line) != cases[i].hits)
+            fail_msg("%s / %s: %zu hits compared, %zu scanned, %zu expected", cases[i].user,
+                     cases[i].ua, scan(direct, line), scan(hs, line), cases[i].hits);
+    }
+    weir_engine_destroy(direct);
+    weir_engine_destroy(hs);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -349,6 +400,7 @@ int main(void)
         cmocka_unit_test(test_malformed_line_is_still_scanned_by_keywords),
         cmocka_unit_test(test_field_used_only_by_a_filter_is_still_scanned),
         cmocka_unit_test(test_same_test_in_many_rules_is_one_atom),
+        cmocka_unit_test(test_anchored_literals_compared_directly_agree_with_hyperscan),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
