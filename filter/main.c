@@ -2,6 +2,9 @@
  * weir: the command-line entry point. Only dispatch lives here; each subcommand owns its file.
  */
 #include <stdio.h>
+#ifdef WEIR_HAVE_JEMALLOC
+#include <jemalloc/jemalloc.h>
+#endif
 #include <string.h>
 
 #include <hs/hs.h>
@@ -35,6 +38,25 @@ static void usage(FILE *fp)
             WEIR_VERSION);
 }
 
+/* The allocator weir runs on. Asking jemalloc for its version also keeps it linked: with
+ * link-time optimisation and --as-needed the linker once dropped libjemalloc from the
+ * executable without a word, as nothing referred to a symbol only it defines. */
+static const char *allocator(void)
+{
+#ifdef WEIR_HAVE_JEMALLOC
+    static char buf[96];
+    const char *v = NULL;
+    size_t sz = sizeof(v);
+    if (mallctl("version", (void *)&v, &sz, NULL, 0) == 0 && v) {
+        snprintf(buf, sizeof(buf), "jemalloc %.*s", (int)strcspn(v, "-"), v);
+        return buf;
+    }
+    return "jemalloc";
+#else
+    return "libc malloc";
+#endif
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -47,8 +69,8 @@ int main(int argc, char **argv)
         return WEIR_EXIT_OK;
     }
     if (!strcmp(cmd, "-V") || !strcmp(cmd, "--version")) {
-        printf("weir %s (librdkafka %s, hyperscan %s)\n", WEIR_VERSION, rd_kafka_version_str(),
-               hs_version());
+        printf("weir %s (librdkafka %s, hyperscan %s, %s)\n", WEIR_VERSION,
+               rd_kafka_version_str(), hs_version(), allocator());
         return WEIR_EXIT_OK;
     }
     if (!strcmp(cmd, "run"))

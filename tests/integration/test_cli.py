@@ -41,6 +41,17 @@ def test_unknown_command_is_usage_error():
     assert r.returncode == 2 and "unknown command 'frobnicate'" in r.stderr
 
 
+def test_version_names_the_libraries_and_the_allocator_linked():
+    """jemalloc is a fixed dependency: a link change once dropped it from the executable
+    unnoticed; the build says which allocator it links (libc under the sanitizers)."""
+    r = run("--version")
+    assert r.returncode == 0, r
+    assert re.match(r"weir \S+ \(librdkafka \S+, hyperscan \S+ \S+, ", r.stdout), r.stdout
+    want = os.environ.get("WEIR_EXPECT_ALLOCATOR")
+    assert want, "meson sets WEIR_EXPECT_ALLOCATOR"
+    assert re.search(rf", {want}( [0-9.]+)?\)$", r.stdout.strip()), (want, r.stdout)
+
+
 def test_missing_rules_file_exits_2_naming_it():
     r = run("run", "--brokers", "127.0.0.1:9", "--topic", "t", "--rules", "/nonexistent/x.yml")
     assert r.returncode == 2, r
