@@ -222,9 +222,14 @@ static void process(wk_worker *w, rd_kafka_message_t *m, wk_batch *b)
     produce(w, b, sh->o->alerts_topic, w->sb.data, w->sb.size, key, (size_t)kl, NULL);
 }
 
+/* Events a worker takes from its queue per lock round: one round per event also contended with
+ * the dispatcher, which pushes every event under the same mutex. */
+#define WK_TAKE 64
+
 static void *worker_main(void *arg)
 {
     wk_worker *w = arg;
+    wk_item in_hand[WK_TAKE];
     for (;;) {
         pthread_mutex_lock(&w->mu);
         while (w->len == 0 && !w->stopping)
@@ -233,9 +238,12 @@ static void *worker_main(void *arg)
             pthread_mutex_unlock(&w->mu);
             return NULL;
         }
-        wk_item it = w->ring[w->head];
-        w->head = (w->head + 1) % w->cap;
-        w->len--;
+        size_t k = 0;
+        for (; k < WK_TAKE && w->len > 0; k++) {
+            in_hand[k] = w->ring[w->head];
+            w->head = (w->head + 1) % w->cap;
+            w->len--;
+        }
         /* wake the dispatcher only once there is room for many events: a wake-up per event
          * would cost two context switches per event */
         if (w->full_waiter && w->len <= w->cap / 2) {
@@ -244,9 +252,13 @@ static void *worker_main(void *arg)
         }
         pthread_mutex_unlock(&w->mu);
 
-        process(w, it.m, it.b);
-        rd_kafka_message_destroy(it.m);
-        atomic_fetch_sub(&it.b->remaining, 1); /* after the alert was counted in flight */
+        /* in order; each batch's count drops only after its event is processed, so a batch
+         * (and a reload, which waits for every count to reach 0) never sees one in hand */
+        for (size_t i = 0; i < k; i++) {
+            process(w, in_hand[i].m, in_hand[i].b);
+            rd_kafka_message_destroy(in_hand[i].m);
+            atomic_fetch_sub(&in_hand[i].b->remaining, 1); /* after its alert was counted */
+        }
     }
 }
 
