@@ -6,13 +6,14 @@
  *      child counts), so evaluation is a loop over a small array, no recursion, no allocation.
  *   2. Atoms are deduplicated: the same test on the same field, written in many rules, is one
  *      Hyperscan expression whose match lights every rule that uses it.
- *   3. Hyperscan atoms are grouped by field into one block-mode database per field, plus one
- *      database of keyword atoms for the raw event. A field value is its own buffer, so `^`/`$`
- *      anchors mean "start/end of the value" and a value can never match across two fields.
+ *   3. Hyperscan atoms are grouped by field into block-mode databases, plus keyword databases
+ *      for the raw event (engine_db.c). A field value is its own buffer, so `^`/`$` anchors mean
+ *      "start/end of the value" and a value can never match across two fields.
  *
  * Why per-field databases rather than one per log source: rules are scoped to log sources at
- * evaluation time (a rule only fires on formats its logsource names), so one set of databases
- * serves every format and each database is compiled once, however many formats share a field.
+ * evaluation time (a rule only fires on formats its logsource names), so formats that test a
+ * field alike share its database; a field gets a second one only for formats whose rules test
+ * a different set on it (an IIS line need not scan the ECP rules' keywords).
  *
  * Scan: parse → hs_scan each field value that has a database → evaluate the rules whose atoms
  * matched (plus the few that can match with no atom, e.g. `not filter` or `exists`) → hits.
@@ -586,27 +587,6 @@ int engine_finish(weir_engine *e)
     return 0;
 }
 
-void engine_db_formats(weir_engine *e)
-{
-    for (size_t k = 0; k < e->ndbs; k++)
-        e->dbs[k].formats = 0;
-    /* every atom a rule tests, under NOT too, so that its database is scanned for every event
-     * the rule is evaluated on: a filter's atom unscanned would read as "no match" */
-    for (size_t i = 0; i < e->nrules; i++) {
-        const rule_t *r = &e->rules[i];
-        for (size_t j = 0; j < r->nprog; j++) {
-            if (r->prog[j].op != OP_ATOM)
-                continue;
-            const atom_t *a = &e->atoms[r->prog[j].arg];
-            if (a->kind != ATOM_HS)
-                continue;
-            for (size_t k = 0; k < e->ndbs; k++)
-                if (e->dbs[k].field == a->field)
-                    e->dbs[k].formats |= r->formats;
-        }
-    }
-}
-
 static uint64_t fnv1a(uint64_t h, const void *p, size_t n)
 {
     const unsigned char *b = p;
@@ -638,73 +618,6 @@ void engine_compute_hash(weir_engine *e)
         }
     }
     snprintf(e->hash, sizeof(e->hash), "%016" PRIx64, h);
-}
-
-static int compile_dbs(weir_engine *e, char *err, size_t errlen)
-{
-    /* distinct fields with Hyperscan atoms; the raw event first */
-    int *fields = calloc(WEIR_FIELD__COUNT + 1, sizeof(int));
-    size_t nf = 0;
-    if (!fields)
-        goto oom;
-    for (int f = FIELD_RAW; f < WEIR_FIELD__COUNT; f++)
-        for (size_t i = 0; i < e->natoms; i++)
-            if (e->atoms[i].kind == ATOM_HS && e->atoms[i].field == f) {
-                fields[nf++] = f;
-                break;
-            }
-    e->dbs = calloc(nf ? nf : 1, sizeof(fielddb_t));
-    if (!e->dbs)
-        goto oom;
-    for (size_t k = 0; k < nf; k++) {
-        fielddb_t *d = &e->dbs[e->ndbs++];
-        d->field = fields[k];
-        for (size_t i = 0; i < e->natoms; i++)
-            d->nexprs += e->atoms[i].kind == ATOM_HS && e->atoms[i].field == d->field;
-        const char **exprs = calloc(d->nexprs, sizeof(char *));
-        unsigned *flags = calloc(d->nexprs, sizeof(unsigned));
-        unsigned *ids = calloc(d->nexprs, sizeof(unsigned));
-        d->atom_of = calloc(d->nexprs, sizeof(uint32_t));
-        if (!exprs || !flags || !ids || !d->atom_of) {
-            free(exprs);
-            free(flags);
-            free(ids);
-            goto oom;
-        }
-        size_t j = 0;
-        for (size_t i = 0; i < e->natoms; i++) {
-            if (e->atoms[i].kind != ATOM_HS || e->atoms[i].field != d->field)
-                continue;
-            exprs[j] = e->atoms[i].expr;
-            flags[j] = e->atoms[i].flags;
-            ids[j] = (unsigned)j;
-            d->atom_of[j++] = (uint32_t)i;
-        }
-        hs_compile_error_t *cerr = NULL;
-        hs_error_t he = hs_compile_multi(exprs, flags, ids, (unsigned)d->nexprs, HS_MODE_BLOCK,
-                                         NULL, &d->db, &cerr);
-        free(exprs);
-        free(flags);
-        free(ids);
-        if (he != HS_SUCCESS) {
-            /* every regex was checked alone, so this is a resource limit, not a bad rule */
-            snprintf(err, errlen, "Hyperscan cannot build the database for field '%s': %s",
-                     d->field == FIELD_RAW ? "(keywords)" : weir_field_name(d->field),
-                     cerr ? cerr->message : "unknown error");
-            hs_free_compile_error(cerr);
-            free(fields);
-            return -1;
-        }
-        size_t sz = 0;
-        hs_database_size(d->db, &sz);
-        e->db_bytes += sz;
-    }
-    free(fields);
-    return 0;
-oom:
-    free(fields);
-    snprintf(err, errlen, "out of memory building databases");
-    return -1;
 }
 
 int weir_engine_build(weir_engine **out, const sigma_ruleset *set, weir_build_report *rep,
@@ -786,7 +699,7 @@ int weir_engine_build(weir_engine **out, const sigma_ruleset *set, weir_build_re
         snprintf(err, errlen, "out of memory");
         goto fail;
     }
-    if (compile_dbs(e, err, errlen) != 0)
+    if (engine_compile_dbs(e, err, errlen) != 0)
         goto fail;
     engine_db_formats(e);
     engine_db_literals(e);

@@ -95,8 +95,11 @@ void engine_rule_meta_free(weir_rule *m);
 void engine_compute_hash(weir_engine *e);
 /* Derives the atom → rule postings and the rules evaluated on every event. 0, or -1. */
 int engine_finish(weir_engine *e);
-/* Derives each database's formats from the rules whose atoms it holds (after the databases
- * exist: built or loaded). */
+/* engine_db.c: builds the Hyperscan databases, one per field and distinct set of atoms the
+ * formats' rules test on it. 0, or -1 with err set. */
+int engine_compile_dbs(weir_engine *e, char *err, size_t errlen);
+/* Derives the formats each database is scanned for (after the databases exist: built or
+ * loaded): per format and field, the smallest database holding every atom its rules test. */
 void engine_db_formats(weir_engine *e);
 
 /* engine_lit.c: finds the databases made only of a few anchored literals (a method, a status,

@@ -381,6 +381,38 @@ static void test_anchored_literals_compared_directly_agree_with_hyperscan(void *
     weir_engine_destroy(hs);
 }
 
+/* Keywords of web rules and of mail rules land in different databases (engine_db.c): each
+ * format scans only what its rules test, a line of no known format every keyword. */
+static void test_keyword_databases_split_by_format_and_malformed_lines_scan_all(void **state)
+{
+    (void)state;
+    weir_build_report rep;
+    weir_engine *e = build("title: t\nid: web\n" IIS_WEB
+                           "detection:\n  kw: [evilweb, evilboth]\n  condition: kw\n---\n"
+                           "title: t\nid: mail\nlogsource: {product: linux, service: postfix}\n"
+                           "detection:\n  kw: [evilmail, evilboth]\n  condition: kw\n",
+                           &rep);
+    assert_int_equal(rep.nrejected, 0);
+    assert_int_equal(rep.ndatabases, 2); /* {evilweb, evilboth} and {evilmail, evilboth} */
+    assert_int_equal(scan(e, iis("GET", "/evilweb", "-", "evilmail")), 1);
+    assert_int_equal(scan(e, iis("GET", "/x", "-", "evilmail")), 0);
+    assert_int_equal(scan(e, iis("GET", "/evilboth", "-", "a")), 1);
+    const char *mail = "Mar 16 00:01:25 mx postfix/smtpd[1713]: connect from evilmail evilweb";
+    assert_int_equal(scan_fmt(e, WEIR_FMT_SYSLOG, mail, NULL), 1);
+    const char *both = "Mar 16 00:01:25 mx postfix/smtpd[1713]: connect from evilboth";
+    assert_int_equal(scan_fmt(e, WEIR_FMT_SYSLOG, both, NULL), 1);
+    /* a line no format recognises is tested by every rule's keywords; a malformed IIS line
+     * stays an IIS event, scanned by the web keywords */
+    int st;
+    assert_int_equal(scan_fmt(e, WEIR_FMT_AUTO, "garbage evilmail", &st), 1);
+    assert_int_equal(st, WEIR_PARSE_MALFORMED);
+    assert_int_equal(scan_fmt(e, WEIR_FMT_AUTO, "garbage evilweb evilmail", &st), 2);
+    assert_int_equal(scan_fmt(e, WEIR_FMT_IIS, "garbage evilweb evilmail", &st), 1);
+    assert_int_equal(st, WEIR_PARSE_MALFORMED);
+    weir_build_report_free(&rep);
+    weir_engine_destroy(e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -401,6 +433,7 @@ int main(void)
         cmocka_unit_test(test_field_used_only_by_a_filter_is_still_scanned),
         cmocka_unit_test(test_same_test_in_many_rules_is_one_atom),
         cmocka_unit_test(test_anchored_literals_compared_directly_agree_with_hyperscan),
+        cmocka_unit_test(test_keyword_databases_split_by_format_and_malformed_lines_scan_all),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
