@@ -114,7 +114,9 @@ def markdown(res):
             if k in m:
                 rows.append([name, m[k].get("threads", 1), f"{m[k]['events_per_s']:,.0f}",
                              f"{m[k]['mb_per_s']:.0f}"])
-        L += ["", "Matcher (events/s over the whole corpus, lines in memory):", ""] + _table(
+        nr = len(m.get("ceiling", {}).get("runs_events_per_s", [0]))
+        L += ["", "Matcher (events/s over the whole corpus, lines in memory; one thread: median "
+              f"of {nr} interleaved rounds):", ""] + _table(
             ["contender", "threads", "events/s", "MB/s"], rows)
         if m.get("scaling"):
             L += ["", "Rule count (generated webserver rules, IIS corpus, 1 thread):", ""] + _table(
