@@ -134,8 +134,27 @@ int engine_compile_dbs(weir_engine *e, char *err, size_t errlen)
     return rc;
 }
 
+/*
+ * A Sigma text value without a '+' (glob_to_regex escapes it as \x2b) matches a value with
+ * a '+' only through a wildcard, which matches a space as well: so wherever it matches the
+ * logged "a+b" it matches the normalised "a b" too, at the same place, and scanning the
+ * logged form as well could not add a match. A regex value may test for '+' in any way
+ * (\+, [+], \x2B, \S): regexes (the only atoms that allow an empty match) are never blind.
+ */
+static bool plus_blind(const weir_engine *e, const fielddb_t *d)
+{
+    for (size_t x = 0; x < d->nexprs; x++) {
+        const atom_t *a = &e->atoms[d->atom_of[x]];
+        if ((a->flags & HS_FLAG_ALLOWEMPTY) || strstr(a->expr, "\\x2b") || strchr(a->expr, '+'))
+            return false;
+    }
+    return true;
+}
+
 void engine_db_formats(weir_engine *e)
 {
+    for (size_t k = 0; k < e->ndbs; k++)
+        e->dbs[k].plus_blind = plus_blind(e, &e->dbs[k]);
     unsigned char *need = malloc(e->natoms ? e->natoms : 1);
     for (size_t k = 0; k < e->ndbs; k++)
         e->dbs[k].formats = 0;

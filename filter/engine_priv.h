@@ -74,6 +74,9 @@ typedef struct {
     weir_fmt_mask formats; /* formats of the rules using its atoms: no other event scans it */
     lit_t *lits; /* set: every expression is an anchored literal, compared instead of hs_scan */
     size_t nlits;
+    /* no expression can match a value with a '+' and miss it with a space there (Sigma text
+     * values without a '+'): a value normalised from '+' to ' ' is not scanned as logged too */
+    bool plus_blind;
 } fielddb_t;
 
 struct weir_engine {
@@ -99,7 +102,8 @@ int engine_finish(weir_engine *e);
  * formats' rules test on it. 0, or -1 with err set. */
 int engine_compile_dbs(weir_engine *e, char *err, size_t errlen);
 /* Derives the formats each database is scanned for (after the databases exist: built or
- * loaded): per format and field, the smallest database holding every atom its rules test. */
+ * loaded): per format and field, the smallest database holding every atom its rules test;
+ * and whether it is plus_blind. */
 void engine_db_formats(weir_engine *e);
 
 /* engine_lit.c: finds the databases made only of a few anchored literals (a method, a status,

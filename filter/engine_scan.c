@@ -6,6 +6,7 @@
  * allocates per event.
  */
 #include "engine_priv.h"
+#include "weir/normalize.h"
 
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -284,6 +285,8 @@ int weir_scanner_scan(weir_scanner *s, weir_parser *p, const void *data, size_t 
         /* the value as logged too, when normalisation changed it: published indicators are
          * written both ways (the Hafnium user-agent lists keep IIS's '+' for spaces, other
          * rules use spaces; ProxyShell's %3f@ is an encoded form) */
+        if (d->plus_blind && weir_norm_plus_only(fmt, d->field))
+            continue; /* it could only find again what the normalised value gave */
         const weir_view *r = weir_event_get_raw(s->ev, d->field);
         if (r && (r->len != v->len || memcmp(r->p, v->p, v->len) != 0) &&
             scan_view(s, d, r->p, r->len, err, errlen) != 0)

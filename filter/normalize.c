@@ -81,9 +81,14 @@ static bool dash_is_empty(weir_format f)
 /* What normalising a field can change: the dash, '+' and percent rules above. */
 enum { NORM_PLUS = 1, NORM_PCT = 2 };
 
+bool weir_norm_plus_only(weir_format f, int field)
+{
+    return f == WEIR_FMT_IIS && (field == WEIR_F_CS_USER_AGENT || field == WEIR_F_CS_COOKIE);
+}
+
 static unsigned norm_kind(weir_format f, int id)
 {
-    if (f == WEIR_FMT_IIS && (id == WEIR_F_CS_USER_AGENT || id == WEIR_F_CS_COOKIE))
+    if (weir_norm_plus_only(f, id))
         return NORM_PLUS;
     return is_uri_field(id) ? NORM_PCT : 0;
 }

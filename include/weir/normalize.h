@@ -9,6 +9,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "weir/event.h"
+
 /*
  * Percent-decodes src once into dst (room for n bytes; dst == src is allowed) and returns the
  * decoded length. "%XX" with two hex digits becomes the byte; anything else ("%zz", "%4",
@@ -21,6 +23,11 @@ size_t weir_norm_percent_decode(const char *src, size_t n, char *dst);
 /* Copies src into dst (room for n bytes) with every '+' turned into a space: IIS writes the
  * spaces of a User-Agent (and Cookie) as '+' (facts §0.2). Returns n. */
 size_t weir_norm_plus_to_space(const char *src, size_t n, char *dst);
+
+/* True when the field is normalised by weir_norm_plus_to_space alone in format f (IIS's
+ * User-Agent and Cookie): its normalised value then differs from the logged one only where a
+ * '+' became a space. */
+bool weir_norm_plus_only(weir_format f, int field);
 
 /* True when a W3C/IIS value is the "-" that stands for empty. */
 bool weir_norm_is_dash(const char *p, size_t n);

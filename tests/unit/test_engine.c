@@ -238,6 +238,29 @@ static void test_user_agent_matches_in_plus_and_space_form(void **state)
     weir_engine_destroy(e);
 }
 
+/* Text values without a '+' are not scanned against the logged '+' form as well (it could add
+ * no match, engine_db.c); a wildcard still matches either, and a regex, which can tell '+' from
+ * a space without writing a '+' (\S here), keeps the logged form scanned. */
+static void test_plus_form_rescan_is_skipped_only_when_it_cannot_match(void **state)
+{
+    (void)state;
+    weir_engine *blind = build("title: t\nid: glob\n" IIS_WEB
+                               "detection:\n  sel:\n    cs-user-agent: 'curl?7 *'\n"
+                               "  condition: sel\n",
+                               NULL);
+    assert_int_equal(scan(blind, iis("GET", "/", "-", "curl+7+x")), 1);
+    assert_int_equal(scan(blind, iis("GET", "/", "-", "curl+7")), 0);
+    weir_engine *re = build("title: t\nid: glob\n" IIS_WEB
+                            "detection:\n  sel:\n    cs-user-agent: 'curl?7 *'\n"
+                            "  condition: sel\n---\ntitle: t\nid: re\n" IIS_WEB
+                            "detection:\n  sel:\n    cs-user-agent|re: '^curl\\S7\\S'\n"
+                            "  condition: sel\n",
+                            NULL);
+    assert_int_equal(scan(re, iis("GET", "/", "-", "curl+7+x")), 2);
+    weir_engine_destroy(blind);
+    weir_engine_destroy(re);
+}
+
 static void test_uri_is_percent_decoded_and_query_holds_the_full_uri(void **state)
 {
     (void)state;
@@ -427,6 +450,7 @@ int main(void)
         cmocka_unit_test(test_unknown_field_and_logsource_are_rejected_by_name),
         cmocka_unit_test(test_web_rule_stays_silent_on_a_mail_line_quoting_the_url),
         cmocka_unit_test(test_user_agent_matches_in_plus_and_space_form),
+        cmocka_unit_test(test_plus_form_rescan_is_skipped_only_when_it_cannot_match),
         cmocka_unit_test(test_uri_is_percent_decoded_and_query_holds_the_full_uri),
         cmocka_unit_test(test_exists_null_and_cidr),
         cmocka_unit_test(test_malformed_line_is_still_scanned_by_keywords),
