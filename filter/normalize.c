@@ -95,7 +95,7 @@ static unsigned norm_kind(weir_format f, int id)
 
 /* Sets the normalised view of one set field from its raw view. On a full buffer the
  * normalised view stays the raw one (and the event is marked truncated): degraded, never
- * overflowed. Kept small and branch-first: it runs for every column of every event (100 on an
+ * overflowed. Kept small and branch-first: it runs for every column of every event (74 on an
  * HttpProxy line), and most columns need nothing. */
 static inline void norm_slot(weir_event *ev, bool dash, unsigned kind, ev_slot *s)
 {
