@@ -128,6 +128,14 @@ void tok_init(tok_iter *it, const tok_spec *spec, const char *s, size_t n);
 int tok_next_special(tok_iter *it, tok *t, const char **reason);
 bool tok_value_escaped(weir_event *ev, const tok_spec *spec, const tok *t, weir_view *out);
 
+/* After a column: step over the delimiter it stopped on; none means that was the last. */
+static inline void tok_step(tok_iter *it)
+{
+    it->more = it->pos < it->n;
+    if (it->more)
+        it->pos++;
+}
+
 /*
  * Next column: 1 with *t filled, 0 at the end, -1 with *reason on a quoting error.
  * Inline for the plain column, which is nearly every column of every event: as a call per
@@ -151,12 +159,7 @@ static inline int tok_next(tok_iter *it, tok *t, const char **reason)
     t->len = d ? (size_t)(d - start) : it->n - it->pos;
     t->quoted = t->bracketed = t->escaped = false;
     it->pos += t->len;
-    if (it->pos < it->n) { /* stopped on a delimiter: step over it */
-        it->pos++;
-        it->more = true;
-    } else {
-        it->more = false;
-    }
+    tok_step(it);
     return 1;
 }
 

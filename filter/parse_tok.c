@@ -89,12 +89,7 @@ int tok_next_special(tok_iter *it, tok *t, const char **reason)
         it->more = false;
         return rc;
     }
-    if (it->pos < it->n) { /* tok_close stopped on a delimiter: step over it */
-        it->pos++;
-        it->more = true;
-    } else {
-        it->more = false;
-    }
+    tok_step(it); /* tok_close stopped on a delimiter or the end */
     return 1;
 }
 
