@@ -701,8 +701,7 @@ int weir_engine_build(weir_engine **out, const sigma_ruleset *set, weir_build_re
     }
     if (engine_compile_dbs(e, err, errlen) != 0)
         goto fail;
-    engine_db_formats(e);
-    engine_db_literals(e);
+    engine_db_derive(e);
     for (size_t i = 0; i < e->natoms; i++)
         rep->natoms += e->atoms[i].kind == ATOM_HS;
     rep->ndatabases = e->ndbs;

@@ -151,10 +151,9 @@ static bool plus_blind(const weir_engine *e, const fielddb_t *d)
     return true;
 }
 
-void engine_db_formats(weir_engine *e)
+/* Per format and field, the smallest database holding every atom the format's rules test. */
+static void db_formats(weir_engine *e)
 {
-    for (size_t k = 0; k < e->ndbs; k++)
-        e->dbs[k].plus_blind = plus_blind(e, &e->dbs[k]);
     unsigned char *need = malloc(e->natoms ? e->natoms : 1);
     for (size_t k = 0; k < e->ndbs; k++)
         e->dbs[k].formats = 0;
@@ -195,4 +194,12 @@ void engine_db_formats(weir_engine *e)
         }
     }
     free(need);
+}
+
+void engine_db_derive(weir_engine *e)
+{
+    db_formats(e);
+    for (size_t k = 0; k < e->ndbs; k++)
+        e->dbs[k].plus_blind = plus_blind(e, &e->dbs[k]);
+    engine_db_literals(e);
 }

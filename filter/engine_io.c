@@ -409,8 +409,7 @@ int weir_engine_load(weir_engine **out, const char *path, char *err, size_t errl
      * not stored: recompute them */
     if (engine_finish(e) != 0)
         goto oom;
-    engine_db_formats(e);
-    engine_db_literals(e);
+    engine_db_derive(e);
     engine_compute_hash(e);
     if (!str_is(&top.v[5], e->hash)) {
         snprintf(err, errlen, "%s: damaged compiled rules file (rules hash mismatch)", path);

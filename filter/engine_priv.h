@@ -101,13 +101,14 @@ int engine_finish(weir_engine *e);
 /* engine_db.c: builds the Hyperscan databases, one per field and distinct set of atoms the
  * formats' rules test on it. 0, or -1 with err set. */
 int engine_compile_dbs(weir_engine *e, char *err, size_t errlen);
-/* Derives the formats each database is scanned for (after the databases exist: built or
- * loaded): per format and field, the smallest database holding every atom its rules test;
- * and whether it is plus_blind. */
-void engine_db_formats(weir_engine *e);
+/* Everything derived from the databases once they exist, built or loaded: the formats each is
+ * scanned for (per format and field, the smallest database holding every atom its rules
+ * test), plus_blind, and the literals compared instead of scanned (engine_lit.c). */
+void engine_db_derive(weir_engine *e);
 
 /* engine_lit.c: finds the databases made only of a few anchored literals (a method, a status,
- * an exact IP) and fills their lits; on no memory they simply stay Hyperscan-scanned. */
+ * an exact IP) and fills their lits; on no memory they simply stay Hyperscan-scanned. Called
+ * by engine_db_derive. */
 void engine_db_literals(weir_engine *e);
 void engine_db_literals_free(fielddb_t *d);
 /* Whether the anchored literal matches the value p[0..n). */
