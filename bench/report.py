@@ -70,6 +70,7 @@ def _table(head, rows):
 E2E = (("kcat_consume", "kcat consume-only (ceiling)"),
        ("at-least-once", "weir run, at-least-once"),
        ("exactly-once", "weir run, exactly-once"),
+       ("pipeline_floor", "weir run, one rule that never fires (no matching work)"),
        ("kcat_grep_kcat", "kcat -C \\| grep -E -f \\| kcat -P"),
        ("kcat_grep_count", "kcat -C \\| grep -E -f \\| wc -l (no produce)"),
        ("python_re", "Python confluent-kafka + re"))
@@ -77,9 +78,10 @@ E2E = (("kcat_consume", "kcat consume-only (ceiling)"),
 
 def _e2e_row(name, r):
     out = r.get("alerts", r.get("forwarded"))
+    cpu = lambda k: f"{r[k]:.2f}" if k in r else "-"  # noqa: E731 (older results lack them)
     return [name, f"{r['seconds']:.2f}", f"{r['events_per_s']:,.0f}",
             f"{out:,}" if out is not None else "-",
-            f"{r['rss_mb']:.0f}" if "rss_mb" in r else "-"]
+            f"{r['rss_mb']:.0f}" if "rss_mb" in r else "-", cpu("cpu_s"), cpu("broker_cpu_s")]
 
 
 def _latency_lines(res):
@@ -139,8 +141,10 @@ def markdown(res):
         rounds = len(e.get("at-least-once", {}).get("runs_s", [0]))
         L += ["", "End to end through the broker (wall clock, group join and startup included; "
               f"median of {rounds} interleaved runs, the Python one run once; peak RSS the highest; "
-              "events out = alerts, or lines the script forwarded):", ""] + _table(
-            ["contender", "seconds", "events/s", "events out", "peak RSS MB"],
+              "events out = alerts, or lines the script forwarded; CPU = user + system seconds "
+              "of the contender's processes, and of the broker's JVM during the run):", ""] + _table(
+            ["contender", "seconds", "events/s", "events out", "peak RSS MB", "CPU s",
+             "broker CPU s"],
             [_e2e_row(name, e[k]) for k, name in E2E if k in e])
     if "latency" in res:
         L += _latency_lines(res)
@@ -192,6 +196,7 @@ def plots(res, out):
     if eng1:
         rows.insert(0, ("weir engine", eng1["events_per_s"]))
     for k, name in (("at-least-once", "weir e2e ALO"), ("exactly-once", "weir e2e EOS"),
+                    ("pipeline_floor", "weir e2e, no matching"),
                     ("kcat_consume", "kcat consume"), ("kcat_grep_kcat", "kcat|grep|kcat"),
                     ("kcat_grep_count", "kcat|grep|wc"),
                     ("python_re", "python + re")):
