@@ -66,6 +66,15 @@ typedef struct {
     char *bytes;
 } lit_t;
 
+/* The first bytes (up to 16) every match of an expression starts with, compared a word at a
+ * time: a value's first 16 bytes v pass when ((v | fold) & keep) == want, per word. fold sets
+ * 0x20 on caseless letters: a byte ORed with it equals a lower-case letter only if it is that
+ * letter in either case. */
+typedef struct {
+    uint64_t want[2], fold[2], keep[2];
+    uint32_t len;
+} gate_t;
+
 typedef struct {
     int field; /* FIELD_RAW for the keyword database */
     hs_database_t *db;
@@ -74,6 +83,10 @@ typedef struct {
     weir_fmt_mask formats; /* formats of the rules using its atoms: no other event scans it */
     lit_t *lits; /* set: every expression is an anchored literal, compared instead of hs_scan */
     size_t nlits;
+    /* set: every expression starts with \A and a literal, whose first bytes are one of these:
+     * a value starting with none of them cannot match and is not scanned (engine_lit.c) */
+    gate_t *gate;
+    size_t ngate;
     /* no expression can match a value with a '+' and miss it with a space there (Sigma text
      * values without a '+'): a value normalised from '+' to ' ' is not scanned as logged too */
     bool plus_blind;
@@ -107,11 +120,14 @@ int engine_compile_dbs(weir_engine *e, char *err, size_t errlen);
 void engine_db_derive(weir_engine *e);
 
 /* engine_lit.c: finds the databases made only of a few anchored literals (a method, a status,
- * an exact IP) and fills their lits; on no memory they simply stay Hyperscan-scanned. Called
- * by engine_db_derive. */
+ * an exact IP) and fills their lits, and those whose every expression starts with an anchored
+ * literal (Sigma startswith, with wildcards after it) and fills their gate; on no memory they
+ * simply stay Hyperscan-scanned. Called by engine_db_derive. */
 void engine_db_literals(weir_engine *e);
 void engine_db_literals_free(fielddb_t *d);
 /* Whether the anchored literal matches the value p[0..n). */
 bool lit_match(const lit_t *l, const char *p, size_t n);
+/* Whether the value p[0..n) starts with one of the gate's prefixes (true without a gate). */
+bool lit_gate_pass(const fielddb_t *d, const char *p, size_t n);
 
 #endif

@@ -230,6 +230,8 @@ static int scan_view(weir_scanner *s, const fielddb_t *d, const char *p, size_t 
                 atom_matched(s, d->lits[i].atom);
         return 0;
     }
+    if (d->gate && !lit_gate_pass(d, p ? p : "", len))
+        return 0; /* starts with none of the literals every expression starts with */
     match_ctx m = {.s = s, .d = d};
     if (len > UINT32_MAX)
         len = UINT32_MAX;

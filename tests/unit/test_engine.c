@@ -404,6 +404,71 @@ static void test_anchored_literals_compared_directly_agree_with_hyperscan(void *
     weir_engine_destroy(hs);
 }
 
+/* A field whose every expression starts with an anchored literal (startswith with wildcards
+ * after it, a regex opening with \A) is scanned only when the value starts with one of those
+ * literals (engine_lit.c's gate). Verdicts must be those of a scan of every value: the same
+ * rules plus one contains, which leaves no gate. A regex whose first literal is optional, or
+ * which has a second branch, must still match where that literal is missing. */
+#define GATE_RULES                                                                             \
+    "title: t\nid: bot\n" IIS_WEB "detection:\n  s:\n    cs-user-agent: "                   \
+    "'Mozilla/5.0 (compatible; Bot*http://bot.example/x)'\n  condition: s\n---\n"             \
+    "title: t\nid: py\n" IIS_WEB                                                              \
+    "detection:\n  s:\n    cs-user-agent|startswith: 'python-requests/2.'\n"                 \
+    "  condition: s\n---\ntitle: t\nid: ant\n" IIS_WEB                                        \
+    "detection:\n  s:\n    cs-user-agent|cased|startswith: 'AntSword/'\n  condition: s\n---\n"  \
+    "title: t\nid: curl\n" IIS_WEB                                                            \
+    "detection:\n  s:\n    cs-user-agent|re: '\\Acurl/[0-9]+'\n  condition: s\n---\n"        \
+    "title: t\nid: opt\n" IIS_WEB                                                             \
+    "detection:\n  s:\n    cs-user-agent|re: '\\Axy*z'\n  condition: s\n"
+
+static void test_prefix_gate_skips_only_values_no_expression_can_match(void **state)
+{
+    (void)state;
+    weir_engine *gated = build(GATE_RULES, NULL);
+    weir_engine *all = build(GATE_RULES "---\ntitle: t\nid: any\n" IIS_WEB
+                                        "detection:\n  s:\n    cs-user-agent|contains: "
+                                        "'zzqq'\n  condition: s\n",
+                             NULL);
+    weir_engine *alt = build(GATE_RULES "---\ntitle: t\nid: alt\n" IIS_WEB
+                                        "detection:\n  s:\n    cs-user-agent|re: "
+                                        "'\\Afoo|bar'\n  condition: s\n",
+                             NULL);
+    static const struct {
+        const char *ua;
+        size_t hits;
+    } cases[] = {
+        {"Mozilla/5.0+(compatible;+Bot/1.0;++http://bot.example/x)", 1},
+        {"MOZILLA/5.0+(COMPATIBLE;+BOT+http://BOT.EXAMPLE/X)", 1},
+        {"Mozilla/5.0+(Windows+NT+10.0;+Win64;+x64)", 0},
+        {"Mozilla/5.0+(compatible;+Bot", 0},
+        {"python-requests/2.25.1", 1},
+        {"Python-Requests/2.x", 1},
+        {"python-requests/", 0},
+        {"python-requests/3.0", 0},
+        {"AntSword/v2.1", 1},
+        {"antsword/v2.1", 0},
+        {"curl/7.68.0", 1},
+        {"CURL/7", 0}, /* the regex is case-sensitive */
+        {"curl/", 0},
+        {"xz", 1},
+        {"xyyyz", 1},
+        {"x", 0},
+        {"-", 0},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        const char *line = iis("GET", "/", "-", cases[i].ua);
+        if (scan(gated, line) != cases[i].hits || scan(all, line) != cases[i].hits)
+            fail_msg("%s: %zu hits gated, %zu scanned, %zu expected", cases[i].ua,
+                     scan(gated, line), scan(all, line), cases[i].hits);
+    }
+    assert_int_equal(scan(alt, iis("GET", "/", "-", "foo")), 1);
+    assert_int_equal(scan(alt, iis("GET", "/", "-", "Xbar")), 1); /* not anchored */
+    assert_int_equal(scan(alt, iis("GET", "/", "-", "curl/1")), 1);
+    weir_engine_destroy(gated);
+    weir_engine_destroy(all);
+    weir_engine_destroy(alt);
+}
+
 /* Keywords of web rules and of mail rules land in different databases (engine_db.c): each
  * format scans only what its rules test, a line of no known format every keyword. */
 static void test_keyword_databases_split_by_format_and_malformed_lines_scan_all(void **state)
@@ -458,6 +523,7 @@ int main(void)
         cmocka_unit_test(test_same_test_in_many_rules_is_one_atom),
         cmocka_unit_test(test_anchored_literals_compared_directly_agree_with_hyperscan),
         cmocka_unit_test(test_keyword_databases_split_by_format_and_malformed_lines_scan_all),
+        cmocka_unit_test(test_prefix_gate_skips_only_values_no_expression_can_match),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
