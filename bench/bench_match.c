@@ -17,6 +17,7 @@
  */
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <hs/hs.h>
+#include <inttypes.h>
 #include <pcre2.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -99,6 +100,7 @@ typedef struct {
     int t, nthreads, passes;
     size_t matched;
     size_t scratch;
+    uint64_t memo_lookups, memo_hits;
 } worker_arg;
 
 static void *engine_worker(void *p)
@@ -130,12 +132,13 @@ static void *engine_worker(void *p)
     }
     for (size_t i = 0; i < ninputs; i++)
         weir_parser_destroy(parsers[i]);
+    weir_scanner_memo_counts(s, &a->memo_lookups, &a->memo_hits);
     weir_scanner_destroy(s);
     return NULL;
 }
 
 static double run_engine(const weir_engine *e, int threads, int passes, size_t *matched,
-                         size_t *scratch)
+                         size_t *scratch, uint64_t memo[2])
 {
     pthread_t th[256];
     worker_arg args[256];
@@ -145,10 +148,13 @@ static double run_engine(const weir_engine *e, int threads, int passes, size_t *
         pthread_create(&th[t], NULL, engine_worker, &args[t]);
     }
     *matched = 0;
+    memo[0] = memo[1] = 0;
     for (int t = 0; t < threads; t++) {
         pthread_join(th[t], NULL);
         *matched += args[t].matched;
         *scratch = args[t].scratch;
+        memo[0] += args[t].memo_lookups;
+        memo[1] += args[t].memo_hits;
     }
     return weir_now_s() - t0;
 }
@@ -349,6 +355,7 @@ int main(int argc, char **argv)
     size_t bytes = total_bytes, skipped = 0;
     /* one calibration pass, then as many passes as fill min_s */
     double one, dt;
+    uint64_t memo[2] = {0, 0}; /* engine: memo lookups, hits (weir_scanner_memo_counts) */
     int passes;
     if (!strcmp(mode, "dump")) {
         dump(e);
@@ -356,9 +363,9 @@ int main(int argc, char **argv)
         return 0;
     }
     if (!strcmp(mode, "engine")) {
-        one = run_engine(e, threads, 1, &matched, &scratch);
+        one = run_engine(e, threads, 1, &matched, &scratch, memo);
         passes = one >= min_s ? 1 : (int)(min_s / (one > 1e-6 ? one : 1e-6)) + 1;
-        dt = passes == 1 ? one : run_engine(e, threads, passes, &matched, &scratch);
+        dt = passes == 1 ? one : run_engine(e, threads, passes, &matched, &scratch, memo);
     } else if (!strcmp(mode, "ceiling") || !strcmp(mode, "ceiling-first")) {
         int first = !strcmp(mode, "ceiling-first");
         one = run_ceiling(e, 1, first, &matched, &dbb);
@@ -377,10 +384,11 @@ int main(int argc, char **argv)
            "\"compile_ms\":%.1f,\"db_bytes\":%zu,\"scratch_bytes\":%zu,\"lines\":%zu,"
            "\"bytes\":%zu,\"passes\":%d,\"seconds\":%.4f,\"events_per_s\":%.0f,"
            "\"mb_per_s\":%.2f,\"matched_lines\":%zu,\"expressions_skipped\":%zu,"
-           "\"rejected_rules\":%zu}\n",
+           "\"rejected_rules\":%zu,\"memo_lookups\":%" PRIu64 ",\"memo_hits\":%" PRIu64 "}\n",
            mode, threads, weir_engine_nrules(e), weir_engine_nexprs(e),
            weir_engine_ndatabases(e), weir_engine_compile_ms(e), dbb, scratch, lines, bytes,
-           passes, dt, ev, (double)bytes * passes / dt / 1e6, matched, skipped, rep.nrejected);
+           passes, dt, ev, (double)bytes * passes / dt / 1e6, matched, skipped, rep.nrejected,
+           memo[0], memo[1]);
     weir_build_report_free(&rep);
     weir_engine_destroy(e);
     return 0;

@@ -130,6 +130,12 @@ def markdown(res):
         L += ["", "Matcher (events/s over the whole corpus, lines in memory; one thread: median "
               f"of {nr} interleaved rounds):", ""] + _table(
             ["contender", "threads", "events/s", "MB/s"], rows)
+        e1 = m.get("engine", [{}])[0]
+        if e1.get("memo_lookups"):
+            L += ["", f"weir's memo of short field values (`filter/engine_memo.c`, 1 thread): "
+                  f"{e1['memo_hits'] / e1['memo_lookups']:.0%} of {e1['memo_lookups']:,} lookups "
+                  "found a value already scanned; the fewer values repeat in your logs, the "
+                  "less it saves."]
         if m.get("scaling"):
             L += ["", "Rule count (generated webserver rules, IIS corpus, 1 thread):", ""] + _table(
                 ["rules", "events/s", "compile ms", "database KiB", "scratch KiB"],

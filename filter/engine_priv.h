@@ -130,4 +130,19 @@ bool lit_match(const lit_t *l, const char *p, size_t n);
 /* Whether the value p[0..n) starts with one of the gate's prefixes (true without a gate). */
 bool lit_gate_pass(const fielddb_t *d, const char *p, size_t n);
 
+/* engine_memo.c: a scanner's memory of the atoms short values matched, per database. */
+#define MEMO_VALUE_MAX 96 /* longer values are always scanned */
+#define MEMO_ATOMS 4      /* values matching more atoms are not kept */
+typedef struct scan_memo scan_memo;
+scan_memo *scan_memo_new(size_t ndbs);
+void scan_memo_free(scan_memo *m);
+/* 1 with the atoms database db matched in p[0..n) when the memo holds them; 0 when it does not,
+ * with *hash set for scan_memo_put (0: this value is not to be kept). */
+int scan_memo_get(scan_memo *m, uint32_t db, const char *p, size_t n, uint64_t *hash,
+                  const uint32_t **atoms, size_t *natoms);
+/* Keeps what a scan of p[0..n) found (natoms > MEMO_ATOMS: too many, nothing is kept). */
+void scan_memo_put(scan_memo *m, uint32_t db, uint64_t hash, const char *p, size_t n,
+                   const uint32_t *atoms, size_t natoms);
+void scan_memo_counts(const scan_memo *m, uint64_t *lookups, uint64_t *hits);
+
 #endif

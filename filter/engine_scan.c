@@ -25,6 +25,7 @@ struct weir_scanner {
     uint32_t *hits;
     size_t nhits;
     uint8_t *stack;
+    scan_memo *memo; /* repeated short values are looked up, not scanned (engine_memo.c) */
 };
 
 /* Postfix evaluation; truth(atom) supplied by the caller. stack holds >= nprog entries. */
@@ -77,7 +78,8 @@ weir_scanner *weir_scanner_new(const weir_engine *e, size_t max_line, char *err,
     s->cands = calloc(e->nrules, sizeof(uint32_t));
     s->hits = calloc(e->nrules, sizeof(uint32_t));
     s->stack = malloc(e->max_prog + 1);
-    if (!s->atom_hit || !s->rule_cand || !s->cands || !s->hits || !s->stack) {
+    s->memo = scan_memo_new(e->ndbs);
+    if (!s->atom_hit || !s->rule_cand || !s->cands || !s->hits || !s->stack || !s->memo) {
         snprintf(err, errlen, "out of memory");
         goto fail;
     }
@@ -107,12 +109,15 @@ void weir_scanner_destroy(weir_scanner *s)
     free(s->cands);
     free(s->hits);
     free(s->stack);
+    scan_memo_free(s->memo);
     free(s);
 }
 
 typedef struct {
     weir_scanner *s;
     const fielddb_t *d;
+    uint32_t found[MEMO_ATOMS]; /* the distinct atoms this scan matched, for the memo */
+    size_t nfound;              /* MEMO_ATOMS + 1: more than it keeps */
 } match_ctx;
 
 /* Atom a matched this event: its rules become candidates (each once). */
@@ -138,7 +143,16 @@ static int on_match(unsigned id, unsigned long long from, unsigned long long to,
     (void)to;
     (void)flags;
     match_ctx *m = ctx;
-    atom_matched(m->s, m->d->atom_of[id]);
+    uint32_t a = m->d->atom_of[id];
+    atom_matched(m->s, a);
+    size_t i = 0;
+    while (i < m->nfound && i < MEMO_ATOMS && m->found[i] != a)
+        i++;
+    if (i == m->nfound && m->nfound <= MEMO_ATOMS) { /* new to this scan */
+        if (m->nfound < MEMO_ATOMS)
+            m->found[m->nfound] = a;
+        m->nfound++;
+    }
     return 0;
 }
 
@@ -230,16 +244,28 @@ static int scan_view(weir_scanner *s, const fielddb_t *d, const char *p, size_t 
                 atom_matched(s, d->lits[i].atom);
         return 0;
     }
-    if (d->gate && !lit_gate_pass(d, p ? p : "", len))
+    if (!p)
+        p = "";
+    if (d->gate && !lit_gate_pass(d, p, len))
         return 0; /* starts with none of the literals every expression starts with */
+    uint32_t di = (uint32_t)(d - s->e->dbs);
+    uint64_t h;
+    const uint32_t *seen;
+    size_t nseen;
+    if (scan_memo_get(s->memo, di, p, len, &h, &seen, &nseen)) {
+        for (size_t i = 0; i < nseen; i++)
+            atom_matched(s, seen[i]);
+        return 0;
+    }
     match_ctx m = {.s = s, .d = d};
     if (len > UINT32_MAX)
         len = UINT32_MAX;
-    hs_error_t he = hs_scan(d->db, p ? p : "", (unsigned)len, 0, s->scratch, on_match, &m);
+    hs_error_t he = hs_scan(d->db, p, (unsigned)len, 0, s->scratch, on_match, &m);
     if (he != HS_SUCCESS) {
         snprintf(err, errlen, "hs_scan failed: error %d", (int)he);
         return -1;
     }
+    scan_memo_put(s->memo, di, h, p, len, m.found, m.nfound);
     return 0;
 }
 
@@ -312,6 +338,11 @@ int weir_scanner_scan(weir_scanner *s, weir_parser *p, const void *data, size_t 
         qsort(s->hits, s->nhits, sizeof(uint32_t), cmp_u32);
     hits->n = s->nhits;
     return 0;
+}
+
+void weir_scanner_memo_counts(const weir_scanner *s, uint64_t *lookups, uint64_t *hits)
+{
+    scan_memo_counts(s->memo, lookups, hits);
 }
 
 size_t weir_scanner_scratch_bytes(const weir_scanner *s)

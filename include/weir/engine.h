@@ -113,6 +113,9 @@ weir_scanner *weir_scanner_new(const weir_engine *e, size_t max_line, char *err,
 void weir_scanner_destroy(weir_scanner *s);
 /* Bytes of Hyperscan scratch the scanner holds (one per thread). */
 size_t weir_scanner_scratch_bytes(const weir_scanner *s);
+/* Short field values the scanner looked up in its memo of earlier matches instead of scanning
+ * them again, and how many were there: what repeated values saved on this input. */
+void weir_scanner_memo_counts(const weir_scanner *s, uint64_t *lookups, uint64_t *hits);
 
 /*
  * Parses one line with the stream's parser p and scans it. Each field is matched in both its

@@ -469,6 +469,72 @@ static void test_prefix_gate_skips_only_values_no_expression_can_match(void **st
     weir_engine_destroy(alt);
 }
 
+/* One scanner over many lines remembers what short values matched (engine_memo.c). Its
+ * verdicts must be those the rules give each line on its own: while values repeat (hits),
+ * while they are all new (the memo rests, then is tried again), when slots are reused by
+ * other values, and for a value matching more atoms than an entry keeps. The expected count is
+ * computed here from the rules' meaning, not by the engine. */
+#define MEMO_RULES                                                                             \
+    "title: t\nid: ecp\n" IIS_WEB                                                             \
+    "detection:\n  s:\n    cs-uri-stem|contains: /ecp/\n  condition: s\n---\n"              \
+    "title: t\nid: aspx\n" IIS_WEB                                                            \
+    "detection:\n  s:\n    cs-uri-stem|endswith: .aspx\n    cs-method: POST\n"               \
+    "  condition: s\n---\ntitle: t\nid: num\n" IIS_WEB                                         \
+    "detection:\n  s:\n    cs-uri-stem|re: '/x[0-9]+/'\n  condition: s\n---\n"              \
+    "title: t\nid: kw\n" IIS_WEB                                                              \
+    "detection:\n  s:\n    cs-uri-stem|contains|all: [k1, k2, k3, k4, k5]\n  condition: s\n"
+
+static size_t memo_expected(const char *method, const char *stem)
+{
+    size_t n = strstr(stem, "/ecp/") != NULL;
+    size_t len = strlen(stem);
+    n += len >= 5 && strcmp(stem + len - 5, ".aspx") == 0 && strcmp(method, "POST") == 0;
+    for (const char *x = strstr(stem, "/x"); x; x = strstr(x + 1, "/x")) {
+        const char *d = x + 2;
+        while (*d >= '0' && *d <= '9')
+            d++;
+        if (d > x + 2 && *d == '/') {
+            n++;
+            break;
+        }
+    }
+    n += strstr(stem, "k1") && strstr(stem, "k2") && strstr(stem, "k3") && strstr(stem, "k4") &&
+         strstr(stem, "k5");
+    return n;
+}
+
+static void test_one_scanner_over_repeated_values_gives_each_lines_verdict(void **state)
+{
+    (void)state;
+    weir_engine *e = build(MEMO_RULES, NULL);
+    char err[512];
+    weir_scanner *s = weir_scanner_new(e, 0, err, sizeof(err));
+    weir_parser *p = weir_parser_new(WEIR_FMT_IIS, err, sizeof(err));
+    assert_non_null(s);
+    assert_non_null(p);
+    static const char *parts[] = {"/ecp/", "/owa/", "/x12/", "/x/", "a.aspx", "b.js", "/k1k2k3k4k5/",
+                                  "k1/k2", "/EWS/"};
+    uint32_t rnd = 12345;
+    for (size_t i = 0; i < 76000; i++) {
+        rnd = rnd * 1103515245u + 12345u;
+        char stem[128];
+        /* 5,000 values never seen again, then 71,000 drawn from 300 */
+        unsigned id = i < 5000 ? (unsigned)i + 100000 : (rnd >> 8) % 300;
+        snprintf(stem, sizeof(stem), "%s%u%s%s", parts[id % 9], id, parts[(id / 9) % 9],
+                 parts[(id / 81) % 9]);
+        const char *method = (rnd >> 4) & 1 ? "POST" : "GET";
+        const char *line = iis(method, stem, "-", "a");
+        weir_hits h;
+        assert_int_equal(weir_scanner_scan(s, p, line, strlen(line), &h, err, sizeof(err)), 0);
+        if (h.n != memo_expected(method, stem))
+            fail_msg("line %zu, %s %s: %zu hits, %zu expected", i, method, stem, h.n,
+                     memo_expected(method, stem));
+    }
+    weir_parser_destroy(p);
+    weir_scanner_destroy(s);
+    weir_engine_destroy(e);
+}
+
 /* Keywords of web rules and of mail rules land in different databases (engine_db.c): each
  * format scans only what its rules test, a line of no known format every keyword. */
 static void test_keyword_databases_split_by_format_and_malformed_lines_scan_all(void **state)
@@ -524,6 +590,7 @@ int main(void)
         cmocka_unit_test(test_anchored_literals_compared_directly_agree_with_hyperscan),
         cmocka_unit_test(test_keyword_databases_split_by_format_and_malformed_lines_scan_all),
         cmocka_unit_test(test_prefix_gate_skips_only_values_no_expression_can_match),
+        cmocka_unit_test(test_one_scanner_over_repeated_values_gives_each_lines_verdict),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
