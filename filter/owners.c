@@ -106,12 +106,25 @@ int ow_claim(ow_table *t, const char *topic, int32_t partition)
         i = ow_find(t, topic, partition, h);
     }
     char *dup = strdup(topic);
-    if (!dup)
+    size_t *mine = calloc(t->nworkers, sizeof(size_t)); /* this topic's partitions per worker */
+    if (!dup || !mine) {
+        free(dup);
+        free(mine);
         return -1;
-    size_t best = 0; /* the lowest-numbered of the least loaded: deterministic */
+    }
+    for (size_t k = 0; k < t->cap; k++)
+        if (t->slots[k].topic && strcmp(t->slots[k].topic, topic) == 0)
+            mine[t->slots[k].worker]++;
+    /* fewest of this topic's partitions, then fewest in all, then the lowest-numbered:
+     * deterministic, and each topic spread over the workers whatever order the partitions
+     * come in. Topics differ in traffic (an IIS topic carries many times a syslog one):
+     * counting all partitions alone, a list ordered partition by partition across an even
+     * number of topics gave every partition of a topic to the same worker. */
+    size_t best = 0;
     for (size_t w = 1; w < t->nworkers; w++)
-        if (t->load[w] < t->load[best])
+        if (mine[w] < mine[best] || (mine[w] == mine[best] && t->load[w] < t->load[best]))
             best = w;
+    free(mine);
     t->slots[i] = (ow_slot){.topic = dup, .partition = partition, .worker = best, .hash = h};
     t->load[best]++;
     t->used++;

@@ -1,7 +1,8 @@
 /*
  * Which worker owns a partition (private to filter/). Every event of a partition goes to one
  * worker, which keeps its alerts in offset order; a new partition goes to the worker that owns
- * the fewest, so 12 partitions over 4 workers are 3 each. A hash of topic and partition, used
+ * the fewest of its topic's, then of all, so 12 partitions over 4 workers are 3 each and each
+ * topic is spread over them. A hash of topic and partition, used
  * before, gave splits like 5/3/2/2, and the worker with 5 bounded the whole consumer.
  *
  * Used by the pipeline thread only: no locking.
@@ -24,8 +25,8 @@ void ow_free(ow_table *t);
  */
 size_t ow_worker(const ow_table *t, const char *topic, int32_t partition);
 
-/* Gives the partition an owner, the worker owning fewest, unless it has one; -1 if out of
- * memory. */
+/* Gives the partition an owner, unless it has one: the worker owning fewest of its topic's
+ * partitions, then fewest in all. -1 if out of memory. */
 int ow_claim(ow_table *t, const char *topic, int32_t partition);
 
 /*

@@ -294,6 +294,11 @@ wk_pool *wk_pool_start(size_t n, const wk_shared *sh, size_t queue_cap, char *er
             wk_pool_stop(p);
             return NULL;
         }
+        /* named, so top -H and perf tell the scanning threads from librdkafka's (rdk:*) and
+         * from the dispatching main thread; 15 characters at most */
+        char name[16];
+        snprintf(name, sizeof(name), "weir-scan-%zu", i % 100000);
+        pthread_setname_np(w->thread, name);
         w->started = 1;
     }
     return p;

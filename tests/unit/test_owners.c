@@ -50,6 +50,39 @@ static void even_spread(void **state)
     ow_free(t);
 }
 
+/* Topics carry different traffic, so each must be spread, whatever order a rebalance lists the
+ * partitions in: here partition by partition across 10 topics (p0 of every topic, then p1...),
+ * where counting all partitions alone gave each topic to one worker of 2. */
+static void each_topic_spread_over_the_workers(void **state)
+{
+    (void)state;
+    for (size_t nw = 2; nw <= 4; nw++) {
+        ow_table *t = ow_new(nw);
+        char topics[10][16];
+        for (int k = 0; k < 10; k++)
+            snprintf(topics[k], sizeof(topics[k]), "bench-%d", k);
+        for (int32_t p = 0; p < 6; p++)
+            for (int k = 0; k < 10; k++)
+                assert_int_equal(ow_claim(t, topics[k], p), 0);
+        for (int k = 0; k < 10; k++) {
+            size_t per[4] = {0};
+            for (int32_t p = 0; p < 6; p++)
+                per[ow_worker(t, topics[k], p)]++;
+            for (size_t w = 0; w < nw; w++) /* 6 over nw: as even as it divides */
+                if (per[w] < 6 / nw || per[w] > (6 + nw - 1) / nw)
+                    fail_msg("%zu workers: topic %d has %zu partitions on worker %zu", nw, k,
+                             per[w], w);
+        }
+        size_t total = 0;
+        for (size_t w = 0; w < nw; w++) {
+            assert_true(ow_load(t, w) >= 60 / nw && ow_load(t, w) <= (60 + nw - 1) / nw);
+            total += ow_load(t, w);
+        }
+        assert_int_equal(total, 60);
+        ow_free(t);
+    }
+}
+
 static void claim_is_idempotent(void **state)
 {
     (void)state;
@@ -93,8 +126,10 @@ static void release_frees_the_worker(void **state)
     assert_int_equal(ow_load(t, w1), 0);
     assert_int_equal(ow_claim(t, "httpproxy", 0), 0);
     assert_int_equal(ow_claim(t, "httpproxy", 1), 0);
+    /* the freed worker takes the new topic's first partition; the second goes where that
+     * topic has none, so the topic is spread rather than the partition counts evened */
     assert_int_equal(ow_worker(t, "httpproxy", 0), w1);
-    assert_int_equal(ow_worker(t, "httpproxy", 1), w1);
+    assert_int_not_equal(ow_worker(t, "httpproxy", 1), w1);
     ow_free(t);
 }
 
@@ -154,6 +189,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(even_spread),
+        cmocka_unit_test(each_topic_spread_over_the_workers),
         cmocka_unit_test(claim_is_idempotent),
         cmocka_unit_test(unclaimed_is_stable),
         cmocka_unit_test(release_frees_the_worker),
