@@ -735,6 +735,7 @@ void weir_engine_destroy(weir_engine *e)
         engine_db_literals_free(&e->dbs[i]);
     }
     free(e->dbs);
+    free(e->fmt_dbs);
     free(e->atoms);
     free(e->rules);
     free(e->always);

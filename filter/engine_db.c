@@ -196,9 +196,25 @@ static void db_formats(weir_engine *e)
     free(need);
 }
 
+/* Which databases each format's events scan, so that an event does not test every database. */
+static void db_scan_lists(weir_engine *e)
+{
+    free(e->fmt_dbs);
+    memset(e->fmt_ndbs, 0, sizeof(e->fmt_ndbs));
+    if (!(e->fmt_dbs = malloc((e->ndbs ? e->ndbs : 1) * WEIR_FMT__COUNT * sizeof(uint32_t))))
+        return;
+    for (unsigned fmt = 0; fmt < WEIR_FMT__COUNT; fmt++) {
+        weir_fmt_mask want = fmt == WEIR_FMT_AUTO ? ~0u : 1u << fmt;
+        for (size_t k = 0; k < e->ndbs; k++)
+            if (e->dbs[k].formats & want)
+                e->fmt_dbs[fmt * e->ndbs + e->fmt_ndbs[fmt]++] = (uint32_t)k;
+    }
+}
+
 void engine_db_derive(weir_engine *e)
 {
     db_formats(e);
+    db_scan_lists(e);
     for (size_t k = 0; k < e->ndbs; k++)
         e->dbs[k].plus_blind = plus_blind(e, &e->dbs[k]);
     engine_db_literals(e);

@@ -99,6 +99,11 @@ struct weir_engine {
     size_t natoms, capatoms;
     fielddb_t *dbs;
     size_t ndbs;
+    /* per format, the databases its events scan, in order: row fmt of WEIR_FMT__COUNT rows of
+     * ndbs, fmt_ndbs[fmt] used (row WEIR_FMT_AUTO: a line of no format, every database that any
+     * format scans). NULL when it could not be allocated: every database is then tried. */
+    uint32_t *fmt_dbs;
+    size_t fmt_ndbs[WEIR_FMT__COUNT];
     uint32_t *always; /* rules that can match without any Hyperscan atom */
     size_t nalways;
     size_t max_prog;

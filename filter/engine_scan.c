@@ -291,13 +291,15 @@ int weir_scanner_scan(weir_scanner *s, weir_parser *p, const void *data, size_t 
     /* a malformed line has no format: its keyword matches count for any rule (the raw bytes
      * are all there is, and dropping them would hide an attack in a broken line) */
     weir_fmt_mask want = fmt == WEIR_FMT_AUTO ? ~0u : 1u << fmt;
-    for (size_t i = 0; i < e->ndbs; i++) {
-        const fielddb_t *d = &e->dbs[i];
-        /* no rule of this event's format tests the field: its matches could not change a
-         * verdict (rules of other formats are not evaluated), so the scan is skipped. The
-         * keyword database is scanned over the whole line: skipping it saves the most. */
+    /* only the databases some rule of this event's format tests: another's matches could not
+     * change a verdict (rules of other formats are not evaluated). The keyword database is
+     * scanned over the whole line: skipping it saves the most. */
+    const uint32_t *order = e->fmt_dbs ? e->fmt_dbs + (size_t)fmt * e->ndbs : NULL;
+    size_t nscan = order ? e->fmt_ndbs[fmt] : e->ndbs;
+    for (size_t i = 0; i < nscan; i++) {
+        const fielddb_t *d = &e->dbs[order ? order[i] : i];
         if (!(d->formats & want))
-            continue;
+            continue; /* without the lists: every database is tried */
         if (d->field == FIELD_RAW) {
             if (scan_view(s, d, data, len, err, errlen) != 0)
                 return -1;
