@@ -154,9 +154,14 @@ static inline int tok_next(tok_iter *it, tok *t, const char **reason)
     /* Unquoted: runs to the delimiter. A quote inside is literal, as real logs have them
      * (ECP "S:EX=Can't ..."), and RFC 4180 leniency costs nothing here. */
     const char *start = it->s + it->pos;
-    const char *d = (const char *)memchr(start, sp->delim, it->n - it->pos);
+    size_t left = it->n - it->pos, len = 0;
+    /* an empty cell (HttpProxy has 74 columns, many empty) ends where it starts: no call */
+    if (left && *start != sp->delim) {
+        const char *d = (const char *)memchr(start, sp->delim, left);
+        len = d ? (size_t)(d - start) : left;
+    }
     t->p = start;
-    t->len = d ? (size_t)(d - start) : it->n - it->pos;
+    t->len = len;
     t->quoted = t->bracketed = t->escaped = false;
     it->pos += t->len;
     tok_step(it);
