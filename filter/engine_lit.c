@@ -153,20 +153,15 @@ static bool gate_parse(const char *expr, unsigned flags, gate_t *out)
     size_t len = 0, i = 2;
     bool caseless = flags & HS_FLAG_CASELESS;
     char c;
-    while (len < 17 && lit_unit(expr, n, &i, &c)) {
-        if (len < 16) {
-            want[len] = (unsigned char)(caseless ? lower(c) : c);
-            fold[len] = caseless && want[len] >= 'a' && want[len] <= 'z' ? 0x20 : 0;
-            keep[len] = 0xFF;
-        }
-        len++;
+    while (len < 16 && lit_unit(expr, n, &i, &c)) {
+        want[len] = (unsigned char)(caseless ? lower(c) : c);
+        fold[len] = caseless && want[len] >= 'a' && want[len] <= 'z' ? 0x20 : 0;
+        keep[len++] = 0xFF;
     }
-    if (len <= 16 && len > 0 && i < n && strchr("*+?{", expr[i])) {
+    if (len > 0 && i < n && strchr("*+?{", expr[i])) {
         len--; /* "\Aab*": the b may be absent */
         want[len] = fold[len] = keep[len] = 0;
     }
-    if (len > 16)
-        len = 16;
     if (len == 0)
         return false;
     memcpy(out->want, want, 16); /* the same layout as the value's bytes loaded by memcpy */

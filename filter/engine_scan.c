@@ -145,12 +145,14 @@ static int on_match(unsigned id, unsigned long long from, unsigned long long to,
     match_ctx *m = ctx;
     uint32_t a = m->d->atom_of[id];
     atom_matched(m->s, a);
+    if (m->nfound > MEMO_ATOMS)
+        return 0; /* already more than the memo keeps */
     size_t i = 0;
-    while (i < m->nfound && i < MEMO_ATOMS && m->found[i] != a)
+    while (i < m->nfound && m->found[i] != a)
         i++;
-    if (i == m->nfound && m->nfound <= MEMO_ATOMS) { /* new to this scan */
-        if (m->nfound < MEMO_ATOMS)
-            m->found[m->nfound] = a;
+    if (i == m->nfound) { /* new to this scan */
+        if (i < MEMO_ATOMS)
+            m->found[i] = a;
         m->nfound++;
     }
     return 0;
