@@ -65,6 +65,24 @@ static int eval_prog(const op_t *prog, size_t n, uint8_t *stack, truth_fn truth,
 
 /* ---- scanner ------------------------------------------------------------------------------- */
 
+/* The scanner's event parses only the fields some atom tests: nothing else of an event can
+ * change a verdict, and a rule's alert fields are its atoms' fields (collect_fields). */
+static void scanner_parse_only(weir_scanner *s)
+{
+    const weir_engine *e = s->e;
+    bool seen[WEIR_FIELD__COUNT] = {false};
+    int ids[WEIR_FIELD__COUNT];
+    size_t n = 0;
+    for (size_t i = 0; i < e->natoms; i++) {
+        int f = e->atoms[i].field; /* FIELD_RAW for keywords: the line is always there */
+        if (f >= 0 && f < WEIR_FIELD__COUNT && !seen[f]) {
+            seen[f] = true;
+            ids[n++] = f;
+        }
+    }
+    weir_event_parse_only(s->ev, ids, n);
+}
+
 weir_scanner *weir_scanner_new(const weir_engine *e, size_t max_line, char *err, size_t errlen)
 {
     weir_scanner *s = calloc(1, sizeof(*s));
@@ -85,6 +103,7 @@ weir_scanner *weir_scanner_new(const weir_engine *e, size_t max_line, char *err,
     }
     if (!(s->ev = weir_event_new(max_line, err, errlen)))
         goto fail;
+    scanner_parse_only(s);
     for (size_t i = 0; i < e->ndbs; i++) {
         hs_error_t he = hs_alloc_scratch(e->dbs[i].db, &s->scratch);
         if (he != HS_SUCCESS) {

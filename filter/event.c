@@ -208,6 +208,7 @@ weir_event *weir_event_new(size_t max_line, char *err, size_t errlen)
     ev->cap = cap;
     ev->max_line = max_line;
     ev->gen = 1; /* slots start at 0: nothing is set before the first parse */
+    memset(ev->want, 1, sizeof(ev->want));
     ev->status = WEIR_PARSE_MALFORMED;
     ev->reason = "nothing parsed yet";
     return ev;
@@ -260,9 +261,18 @@ int event_malformedf(weir_event *ev, const char *fmt, ...)
     return event_malformed(ev, ev->reason_buf);
 }
 
+void weir_event_parse_only(weir_event *ev, const int *ids, size_t n)
+{
+    memset(ev->want, 0, sizeof(ev->want));
+    for (size_t i = 0; i < n; i++)
+        if (ids[i] >= 0 && ids[i] < WEIR_FIELD__COUNT)
+            ev->want[ids[i]] = 1;
+    parse_want_sources(ev->want);
+}
+
 void event_set(weir_event *ev, int id, const char *p, size_t len)
 {
-    if (id < 0 || id >= WEIR_FIELD__COUNT)
+    if (!event_wants(ev, id))
         return;
     ev_slot *s = &ev->slot[id];
     if (s->gen != ev->gen) { /* first time in this event: keep set order for iteration */

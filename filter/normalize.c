@@ -209,7 +209,7 @@ static bool extension(weir_view stem, weir_view *out)
 static void compose_timestamp(weir_event *ev)
 {
     ev_slot *d = event_slot(ev, WEIR_F_DATE), *t = event_slot(ev, WEIR_F_TIME);
-    if (!d || !t || event_slot(ev, WEIR_F_TIMESTAMP))
+    if (!d || !t || !event_wants(ev, WEIR_F_TIMESTAMP) || event_slot(ev, WEIR_F_TIMESTAMP))
         return;
     char *dst = event_reserve(ev, d->raw.len + 1 + t->raw.len);
     if (!dst)
@@ -253,4 +253,26 @@ void parse_normalize(weir_event *ev, weir_format f)
     }
     if (f == WEIR_FMT_IIS)
         compose_timestamp(ev);
+}
+
+void parse_want_sources(uint8_t *want)
+{
+    /* The URI fields are made from one another both ways (IIS: c-uri from stem and query;
+     * combined, JSON: stem and query from c-uri; cs-uri-query and the extension from those),
+     * and the code above sets each one's normalised view right after setting it: wanting one
+     * wants them all. */
+    static const int uri[] = {WEIR_F_CS_URI_STEM, WEIR_F_CS_URI_QUERY_RAW, WEIR_F_C_URI,
+                              WEIR_F_CS_URI_QUERY, WEIR_F_C_URI_EXTENSION};
+    static const int ecp[] = {WEIR_F_ECP_CMD, WEIR_F_ECP_URL,      WEIR_F_ECP_SID,
+                              WEIR_F_ECP_REQID, WEIR_F_ECP_REFERRER, WEIR_F_ECP_EX};
+    bool any = false;
+    for (size_t i = 0; i < sizeof(uri) / sizeof(uri[0]); i++)
+        any = any || want[uri[i]];
+    for (size_t i = 0; any && i < sizeof(uri) / sizeof(uri[0]); i++)
+        want[uri[i]] = 1;
+    if (want[WEIR_F_TIMESTAMP])
+        want[WEIR_F_DATE] = want[WEIR_F_TIME] = 1;
+    for (size_t i = 0; i < sizeof(ecp) / sizeof(ecp[0]); i++)
+        if (want[ecp[i]])
+            want[WEIR_F_EVENT_DATA] = 1; /* the pairs are split from it (parse_w3c.c) */
 }

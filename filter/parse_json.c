@@ -179,8 +179,8 @@ static void set_scalar(jscan *j, const char *p, size_t len, bool escaped)
     if (!j->path_ok || j->plen == 0)
         return;
     int id = parse_column_field(j->p, j->path, j->plen);
-    if (id < 0)
-        return;
+    if (!event_wants(j->ev, id))
+        return; /* no name, or no rule reads it: not unescaped either */
     if (escaped) {
         char *dst = event_reserve(j->ev, len);
         if (!dst)

@@ -39,6 +39,8 @@ struct weir_event {
     size_t n;
     uint16_t order[WEIR_FIELD__COUNT];
     ev_slot slot[WEIR_FIELD__COUNT];
+    /* 1: the field is parsed; weir_event_parse_only clears the ones nobody reads */
+    uint8_t want[WEIR_FIELD__COUNT];
     /* Normalisation buffer: unquoted and normalised values, composed URIs. */
     char *buf;
     size_t cap, used;
@@ -49,8 +51,14 @@ void event_begin(weir_event *ev, const char *line, size_t len);
 int event_malformed(weir_event *ev, const char *reason);
 /* Same with a printf-style reason. */
 int event_malformedf(weir_event *ev, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* Sets a field: raw and normalised views both (p, len). id < 0 is ignored. */
+/* Sets a field: raw and normalised views both (p, len). id < 0, and a field not wanted, are
+ * ignored. */
 void event_set(weir_event *ev, int id, const char *p, size_t len);
+/* Whether the field is parsed (see weir_event_parse_only); false for id < 0. */
+static inline bool event_wants(const weir_event *ev, int id)
+{
+    return id >= 0 && id < WEIR_FIELD__COUNT && ev->want[id];
+}
 /* The slot of a field that is set, or NULL. */
 ev_slot *event_slot(weir_event *ev, int id);
 /* Room for n bytes in the buffer, or NULL (and the event marked truncated). The bytes are
@@ -198,5 +206,8 @@ int parse_json_line(const weir_parser *p, const char *s, size_t n, weir_event *e
 
 /* normalize.c: the semantic pass over a parsed event (decoding, '-', '+', composed URI). */
 void parse_normalize(weir_event *ev, weir_format f);
+/* normalize.c: adds to want the fields the wanted ones are made from (and, for the URI, the
+ * ones made alongside them), so that what is derived from them is derived as before. */
+void parse_want_sources(uint8_t *want);
 
 #endif

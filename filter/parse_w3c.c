@@ -363,7 +363,8 @@ int parse_w3c_line(weir_parser *p, weir_format f, const char *s, size_t n, weir_
         if (rest_last(f) && i + 1 == lay->ncols) {
             if (!it.more)
                 break; /* the line ended a column early: no free-text column at all */
-            take_rest(ev, &it, lay->col[i]);
+            if (event_wants(ev, lay->col[i]))
+                take_rest(ev, &it, lay->col[i]);
             i++;
             it.more = false;
             break;
@@ -377,7 +378,7 @@ int parse_w3c_line(weir_parser *p, weir_format f, const char *s, size_t n, weir_
             return event_malformedf(ev, "%s in column %zu", reason, i + 1);
         }
         weir_view v;
-        if (lay->col[i] >= 0 && tok_value(ev, spec, &t, &v))
+        if (event_wants(ev, lay->col[i]) && tok_value(ev, spec, &t, &v))
             event_set(ev, lay->col[i], v.p, v.len);
         i++;
     }
