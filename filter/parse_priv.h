@@ -176,6 +176,16 @@ static inline int tok_next(tok_iter *it, tok *t, const char **reason)
     return 1;
 }
 
+/*
+ * The fast path for a line with nothing to unquote: when spec has no brackets and s[0..n) no
+ * quote character, writes the offsets of the first max delimiters to at and returns how many
+ * delimiters there are in all (columns - 1, possibly more than max). -1 when the line has a
+ * quote (or spec brackets): tokenize it column by column instead. Lines must be shorter than
+ * 4 GB (events are capped far below).
+ */
+ptrdiff_t tok_split_plain(const tok_spec *spec, const char *s, size_t n, uint32_t *at,
+                          size_t max);
+
 /* What is left from the current position (for a last column that takes the rest). */
 weir_view tok_rest(const tok_iter *it);
 

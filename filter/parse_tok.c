@@ -10,6 +10,9 @@
 #include "parse_priv.h"
 
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 void tok_init(tok_iter *it, const tok_spec *spec, const char *s, size_t n)
 {
@@ -24,6 +27,38 @@ weir_view tok_rest(const tok_iter *it)
 {
     weir_view v = {it->s + it->pos, it->n - it->pos};
     return v;
+}
+
+ptrdiff_t tok_split_plain(const tok_spec *spec, const char *s, size_t n, uint32_t *at,
+                          size_t max)
+{
+    if (spec->open || (spec->quote && memchr(s, spec->quote, n)))
+        return -1;
+    size_t count = 0, i = 0;
+#if defined(__SSE2__)
+    /* 16 bytes per compare, then one step per delimiter found: an HttpProxy line is ~450
+     * bytes and 74 mostly empty columns, where a memchr call per column cost 40-odd
+     * instructions each (callgrind). SSE2 is in every x86-64. */
+    const __m128i d = _mm_set1_epi8(spec->delim);
+    for (; i + 16 <= n; i += 16) {
+        __m128i c = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+        unsigned m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(c, d));
+        while (m) {
+            if (count < max)
+                at[count] = (uint32_t)(i + (size_t)__builtin_ctz(m));
+            count++;
+            m &= m - 1;
+        }
+    }
+#endif
+    for (; i < n; i++) {
+        if (s[i] == spec->delim) {
+            if (count < max)
+                at[count] = (uint32_t)i;
+            count++;
+        }
+    }
+    return (ptrdiff_t)count;
 }
 
 /* After a closing quote or bracket only a delimiter or the end may follow. */

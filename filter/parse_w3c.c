@@ -350,10 +350,36 @@ static bool take_rest(weir_event *ev, const tok_iter *it, int id)
     return true;
 }
 
+/* A line with no quote in it: columns are what lies between delimiters, found in one pass
+ * (tok_split_plain), and only the ones some rule reads are set. Same verdicts as the column by
+ * column loop below, which every other line takes. */
+static int plain_line(const parse_layout *lay, const char *s, size_t n, const uint32_t *at,
+                      size_t ndelims, weir_event *ev)
+{
+    size_t cols = ndelims + 1;
+    if (cols != lay->ncols && !ev->truncated)
+        return event_malformedf(ev, "%zu columns, the layout has %zu", cols, lay->ncols);
+    size_t take = cols < lay->ncols ? cols : lay->ncols;
+    for (size_t i = 0; i < take; i++) {
+        int id = lay->col[i];
+        if (!event_wants(ev, id))
+            continue;
+        size_t start = i ? at[i - 1] + 1 : 0, end = i < ndelims ? at[i] : n;
+        event_set(ev, id, s + start, end - start);
+    }
+    return WEIR_PARSE_OK;
+}
+
 int parse_w3c_line(weir_parser *p, weir_format f, const char *s, size_t n, weir_event *ev)
 {
     const parse_layout *lay = p->cur == f ? &p->layout : &p->defaults[f];
     const tok_spec *spec = f == WEIR_FMT_IIS ? &iis_spec : &csv_spec;
+    if (!rest_last(f)) {
+        uint32_t at[PARSE_MAX_COLS];
+        ptrdiff_t nd = tok_split_plain(spec, s, n, at, PARSE_MAX_COLS);
+        if (nd >= 0)
+            return plain_line(lay, s, n, at, (size_t)nd, ev);
+    }
     tok_iter it;
     tok t;
     const char *reason = NULL;

@@ -3,9 +3,11 @@
  * truncated lines, every prefix of every fixture line, random structural bytes, one-megabyte
  * lines against the max-line cut, and a max-line above the limit. Every line is handed to the
  * parser as an exact-size heap copy with no NUL after it, so a read past the line's end shows
- * under ASan.
+ * under ASan. Lines with no quote take a one-pass split (tok_split_plain): random lines check it
+ * against the column-by-column tokenizer, and against the same line with a column quoted.
  */
 #include "parse_helpers.h"
+#include "parse_priv.h"
 
 static void test_empty_line_is_malformed_in_every_format(void **state)
 {
@@ -228,6 +230,117 @@ static void test_max_line_above_the_limit_is_refused_with_a_reason(void **state)
     assert_non_null(strstr(err, "unknown log format"));
 }
 
+/* ---- the one-pass split of lines without quotes ------------------------------------------- */
+
+static uint32_t rnd_next(uint64_t *x)
+{
+    *x ^= *x << 13;
+    *x ^= *x >> 7;
+    *x ^= *x << 17;
+    return (uint32_t)*x;
+}
+
+/* Random lines of delimiters, spaces, letters and dashes, 0-300 bytes (the 16-byte blocks and
+ * the tail both), split in one pass and column by column: the same boundaries, and a cap on
+ * the offsets kept that does not change the count. */
+static void test_one_pass_split_finds_the_columns_the_tokenizer_finds(void **state)
+{
+    (void)state;
+    static const char alphabet[] = ",, a-x%";
+    static const tok_spec comma = {.delim = ','}, space = {.delim = ' '};
+    uint64_t seed = 0x5EEDF00Dull;
+    char line[300];
+    uint32_t at[64];
+    for (int round = 0; round < 20000; round++) {
+        size_t n = rnd_next(&seed) % sizeof(line);
+        for (size_t i = 0; i < n; i++)
+            line[i] = alphabet[rnd_next(&seed) % (sizeof(alphabet) - 1)];
+        const tok_spec *spec = round % 2 ? &space : &comma;
+        size_t max = round % 3 ? 64 : 5;
+        char *copy = malloc(n ? n : 1); /* exact size: a read past the end shows under ASan */
+        memcpy(copy, line, n);
+        ptrdiff_t nd = tok_split_plain(spec, copy, n, at, max);
+        assert_true(nd >= 0);
+        tok_iter it;
+        tok t;
+        const char *reason = NULL;
+        size_t col = 0;
+        tok_init(&it, spec, copy, n);
+        while (tok_next(&it, &t, &reason) == 1) {
+            size_t start = (size_t)(t.p - copy);
+            if (col > 0 && col - 1 < max)
+                assert_int_equal(at[col - 1] + 1, start);
+            if (col < (size_t)nd && col < max)
+                assert_int_equal(at[col], start + t.len);
+            col++;
+        }
+        assert_int_equal(col, (size_t)nd + 1);
+        free(copy);
+    }
+    static const tok_spec quoted = {.delim = ',', .quote = '"'};
+    assert_int_equal(tok_split_plain(&quoted, "a,b\",c", 6, at, 64), -1);
+    assert_int_equal(tok_split_plain(&quoted, "a,b,c", 5, at, 64), 2);
+}
+
+/* HttpProxy lines of 72 to 76 random columns, each parsed as is (the one-pass split) and with
+ * one column wrapped in quotes (column by column): the same verdict and the same fields. */
+static void test_a_plain_line_and_its_quoted_twin_parse_the_same(void **state)
+{
+    (void)state;
+    static const char *const words[] = {"", "-", "GET", "/owa/auth/x.js", "200", "a b", "%41"};
+    uint64_t seed = 0xC0FFEEull;
+    weir_parser *pp = new_parser(WEIR_FMT_HTTPPROXY), *pq = new_parser(WEIR_FMT_HTTPPROXY);
+    weir_event *ep = new_event(0), *eq = new_event(0);
+    char plain[2048], quoted[2100]; /* 76 columns of at most 14 bytes, and 2 quotes */
+    for (int round = 0; round < 2000; round++) {
+        size_t cols = 72 + rnd_next(&seed) % 5, qcol = rnd_next(&seed) % cols;
+        size_t np = 0, nq = 0;
+        for (size_t c = 0; c < cols; c++) {
+            const char *w = words[rnd_next(&seed) % (sizeof(words) / sizeof(words[0]))];
+            size_t k = strlen(w);
+            if (c) {
+                plain[np++] = ',';
+                quoted[nq++] = ',';
+            }
+            memcpy(plain + np, w, k);
+            np += k;
+            if (c == qcol)
+                quoted[nq++] = '"';
+            memcpy(quoted + nq, w, k);
+            nq += k;
+            if (c == qcol)
+                quoted[nq++] = '"';
+        }
+        char *cp = malloc(np), *cq = malloc(nq); /* exact size, both alive while compared */
+        memcpy(cp, plain, np);
+        memcpy(cq, quoted, nq);
+        int rp = weir_parser_parse(pp, cp, np, ep), rq = weir_parser_parse(pq, cq, nq, eq);
+        assert_int_equal(rp, rq);
+        assert_int_equal(rp, cols == 74 ? WEIR_PARSE_OK : WEIR_PARSE_MALFORMED);
+        if (rp != WEIR_PARSE_OK)
+            assert_string_equal(weir_event_reason(ep), weir_event_reason(eq));
+        assert_int_equal(weir_event_nfields(ep), weir_event_nfields(eq));
+        assert_true(rp == WEIR_PARSE_OK ? weir_event_nfields(ep) >= 60 : weir_event_nfields(ep) == 0);
+        for (size_t i = 0; i < weir_event_nfields(ep); i++) {
+            int id = weir_event_field_id(ep, i);
+            const weir_view *a = weir_event_get_raw(ep, id), *b = weir_event_get_raw(eq, id);
+            assert_non_null(b);
+            assert_int_equal(a->len, b->len);
+            assert_memory_equal(a->p, b->p, a->len);
+            a = weir_event_get(ep, id);
+            b = weir_event_get(eq, id);
+            assert_int_equal(a->len, b->len);
+            assert_memory_equal(a->p, b->p, a->len);
+        }
+        free(cp);
+        free(cq);
+    }
+    weir_event_destroy(ep);
+    weir_event_destroy(eq);
+    weir_parser_destroy(pp);
+    weir_parser_destroy(pq);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -240,6 +353,8 @@ int main(void)
         cmocka_unit_test(test_one_megabyte_line_parses_whole_when_max_line_allows),
         cmocka_unit_test(test_one_megabyte_json_line_is_malformed_as_cut),
         cmocka_unit_test(test_max_line_above_the_limit_is_refused_with_a_reason),
+        cmocka_unit_test(test_one_pass_split_finds_the_columns_the_tokenizer_finds),
+        cmocka_unit_test(test_a_plain_line_and_its_quoted_twin_parse_the_same),
     };
     return parse_tests_done(cmocka_run_group_tests(tests, NULL, NULL));
 }
