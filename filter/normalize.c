@@ -26,6 +26,9 @@
 #include "parse_priv.h"
 
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 int weir_norm_hexval(char c)
 {
@@ -57,7 +60,19 @@ size_t weir_norm_percent_decode(const char *src, size_t n, char *dst)
 
 size_t weir_norm_plus_to_space(const char *src, size_t n, char *dst)
 {
-    for (size_t i = 0; i < n; i++)
+    size_t i = 0;
+#if defined(__SSE2__)
+    /* 16 bytes at a time: an IIS user agent is ~140 bytes on every line, and the byte loop
+     * was 3 % of the engine's instructions (callgrind); the compiler does not vectorise it */
+    const __m128i plus = _mm_set1_epi8('+'), space = _mm_set1_epi8(' ');
+    for (; i + 16 <= n; i += 16) {
+        __m128i c = _mm_loadu_si128((const __m128i *)(const void *)(src + i));
+        __m128i is = _mm_cmpeq_epi8(c, plus);
+        c = _mm_or_si128(_mm_andnot_si128(is, c), _mm_and_si128(is, space));
+        _mm_storeu_si128((__m128i *)(void *)(dst + i), c);
+    }
+#endif
+    for (; i < n; i++)
         dst[i] = src[i] == '+' ? ' ' : src[i];
     return n;
 }

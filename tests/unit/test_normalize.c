@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "weir/event.h"
@@ -85,6 +86,28 @@ static void test_plus_to_space_turns_every_plus_into_a_space(void **state)
     const char *want = "Mozilla/5.0 (compatible; Googlebot/2.1;  http://www.google.com/bot.html";
     assert_int_equal(len, strlen(want));
     assert_memory_equal(out, want, len);
+}
+
+/* Every length from 0 to 80 (16-byte blocks and every tail) at every alignment, random bytes
+ * with many '+': each '+' and nothing else becomes a space, and nothing past n is written. */
+static void test_plus_to_space_at_every_length_and_alignment(void **state)
+{
+    (void)state;
+    uint32_t x = 12345;
+    char src[100], out[100];
+    for (size_t off = 0; off < 16; off++) {
+        for (size_t n = 0; n <= 80; n++) {
+            for (size_t i = 0; i < n; i++) {
+                x = x * 1103515245u + 12345u;
+                src[off + i] = (x >> 16) % 3 == 0 ? '+' : (char)(x >> 8);
+            }
+            memset(out, '#', sizeof(out));
+            assert_int_equal(weir_norm_plus_to_space(src + off, n, out + off), n);
+            for (size_t i = 0; i < n; i++)
+                assert_int_equal(out[off + i], src[off + i] == '+' ? ' ' : src[off + i]);
+            assert_int_equal(out[off + n], '#');
+        }
+    }
 }
 
 static void test_dash_is_the_empty_marker_only_when_alone(void **state)
@@ -271,6 +294,7 @@ int main(void)
         cmocka_unit_test(test_percent_decode_leaves_plus_alone),
         cmocka_unit_test(test_percent_decode_works_in_place),
         cmocka_unit_test(test_plus_to_space_turns_every_plus_into_a_space),
+        cmocka_unit_test(test_plus_to_space_at_every_length_and_alignment),
         cmocka_unit_test(test_dash_is_the_empty_marker_only_when_alone),
         cmocka_unit_test_setup_teardown(test_c_uri_is_the_stem_alone_when_the_iis_query_is_dash,
                                         setup, teardown),
