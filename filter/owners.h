@@ -1,8 +1,8 @@
 /*
- * Which worker owns a partition (private to filter/). Every event of a partition goes to one
- * worker, which keeps its alerts in offset order; a new partition goes to the worker that owns
- * the fewest of its topic's, then of all, so 12 partitions over 4 workers are 3 each and each
- * topic is spread over them. A hash of topic and partition, used
+ * Which worker a partition starts on (private to filter/): the worker that owns the fewest of
+ * its topic's, then of all, so 12 partitions over 4 workers are 3 each and each topic is spread
+ * over them. (A partition with nothing in flight may later move to a less busy worker:
+ * workers.c; this table keeps the spread of the claims.) A hash of topic and partition, used
  * before, gave splits like 5/3/2/2, and the worker with 5 bounded the whole consumer.
  *
  * Used by the pipeline thread only: no locking.

@@ -39,7 +39,7 @@ typedef struct {
     char *topic;
     int32_t partition;
     int eof;       /* reached the end and nothing newer seen since */
-    size_t worker; /* the worker its events go to */
+    wk_stream *stream; /* its parser and the worker its events go to */
 } assigned_t;
 
 typedef struct pipeline {
@@ -366,8 +366,7 @@ static void track_assign(pipeline *p, const rd_kafka_topic_partition_list_t *par
         a->partition = parts->elems[i].partition;
         a->eof = 0;
         p->nassigned++;
-        if (wk_pool_claim(p->pool, a->topic, a->partition, &a->worker) != 0) {
-            a->worker = wk_pool_owner(p->pool, a->topic, a->partition); /* valid, if unbalanced */
+        if (!(a->stream = wk_pool_stream(p->pool, a->topic, a->partition, 1))) {
             set_fatal(p, "out of memory tracking partitions");
             return;
         }
@@ -465,6 +464,12 @@ static void dispatch(pipeline *p, rd_kafka_message_t *m)
     }
     if (a)
         a->eof = 0;
+    wk_stream *s = a && a->stream ? a->stream : wk_pool_stream(p->pool, topic, m->partition, 0);
+    if (!s) {
+        set_fatal(p, "out of memory creating a parser");
+        rd_kafka_message_destroy(m);
+        return;
+    }
     if (!p->open) {
         if (!(p->open = batch_new())) {
             set_fatal(p, "out of memory opening a batch");
@@ -477,8 +482,7 @@ static void dispatch(pipeline *p, rd_kafka_message_t *m)
         p->t_first = weir_now_s(); /* rates count from the first event, not the group join */
     note_offset(p->open, topic, m->partition, m->offset + 1);
     p->open->nevents++;
-    size_t w = a ? a->worker : wk_pool_owner(p->pool, topic, m->partition);
-    wk_pool_dispatch(p->pool, w, m, p->open, idle, p); /* m now belongs to the worker */
+    wk_pool_dispatch(p->pool, s, m, p->open, idle, p); /* m now belongs to the worker */
     if (p->open->nevents >= p->o->batch_max) /* here, not after the whole consumer read */
         seal(p);
 }

@@ -18,16 +18,25 @@
 #include "owners.h"
 #include "weir/alert.h"
 
-typedef struct {
-    rd_kafka_message_t *m;
-    wk_batch *b;
-} wk_item;
-
-typedef struct {
+/*
+ * A partition's stream: its parser (the #Fields layout it learned, so the stream outlives a
+ * revocation: a partition assigned again keeps it) and the worker its events go to now. Owned
+ * by the pipeline thread; a worker touches only the parser, and only while it holds one of the
+ * stream's events, which inflight counts.
+ */
+struct wk_stream {
     char *topic;
     int32_t partition;
     weir_parser *parser;
-} wk_stream;
+    size_t worker;
+    atomic_size_t inflight; /* events dispatched and not yet processed */
+};
+
+typedef struct {
+    rd_kafka_message_t *m;
+    wk_batch *b;
+    wk_stream *s;
+} wk_item;
 
 typedef struct {
     struct wk_pool *pool;
@@ -42,10 +51,7 @@ typedef struct {
 
     weir_scanner *scanner;
     msgpack_sbuffer sb;
-    wk_stream *streams;
-    size_t nstreams;
-    wk_stream *last; /* the stream of the previous event (see stream_parser) */
-    rd_kafka_topic_t *last_rkt;
+    atomic_size_t pending; /* events dispatched to this worker and not yet processed */
     /* counters: written by this worker, read (relaxed) for progress and at the end */
     atomic_uint_least64_t consumed, bytes, matched, malformed, headers, oversized, dead;
 } wk_worker;
@@ -55,6 +61,9 @@ struct wk_pool {
     wk_worker *w;
     size_t n;
     ow_table *owners; /* pipeline thread only */
+    wk_stream **streams; /* pipeline thread only; each stream stays where it was allocated */
+    size_t nstreams, capstreams;
+    uint64_t moves;
 };
 
 void wk_batch_delivered(wk_batch *b)
@@ -69,41 +78,6 @@ static weir_format topic_format(const weir_pipeline_opts *o, const char *topic)
             if (strcmp(o->topics[i], topic) == 0)
                 return o->formats[i];
     return o->format;
-}
-
-static weir_parser *stream_parser(wk_worker *w, rd_kafka_topic_t *rkt, int32_t partition)
-{
-    /* events of a partition arrive in runs: the last stream is nearly always the one, and a
-     * search per event (a strcmp per stream) cost as much as parsing short lines */
-    if (w->last && w->last_rkt == rkt && w->last->partition == partition)
-        return w->last->parser;
-    const char *topic = rd_kafka_topic_name(rkt);
-    for (size_t i = 0; i < w->nstreams; i++)
-        if (w->streams[i].partition == partition && strcmp(w->streams[i].topic, topic) == 0) {
-            w->last = &w->streams[i];
-            w->last_rkt = rkt;
-            return w->last->parser;
-        }
-    /* a new partition for this worker: once per partition, not per event */
-    char err[256];
-    wk_stream *ns = realloc(w->streams, (w->nstreams + 1) * sizeof(*ns));
-    if (!ns)
-        return NULL;
-    w->streams = ns;
-    w->last = NULL; /* it pointed into the array realloc may just have moved */
-    wk_stream *s = &ns[w->nstreams];
-    s->topic = strdup(topic);
-    s->partition = partition;
-    s->parser = weir_parser_new(topic_format(w->pool->sh->o, topic), err, sizeof(err));
-    if (!s->topic || !s->parser) {
-        free(s->topic);
-        weir_parser_destroy(s->parser);
-        return NULL;
-    }
-    w->nstreams++;
-    w->last = s; /* the realloc above may have moved the array: point at the new element */
-    w->last_rkt = rkt;
-    return s->parser;
 }
 
 /*
@@ -163,7 +137,7 @@ static void dead_letter(wk_worker *w, wk_batch *b, rd_kafka_message_t *m, const 
     produce(w, b, sh->o->dead_letter_topic, m->payload, m->len, key, klen, h);
 }
 
-static void process(wk_worker *w, rd_kafka_message_t *m, wk_batch *b)
+static void process(wk_worker *w, rd_kafka_message_t *m, wk_batch *b, weir_parser *p)
 {
     const wk_shared *sh = w->pool->sh;
     const char *topic = rd_kafka_topic_name(m->rkt);
@@ -173,11 +147,6 @@ static void process(wk_worker *w, rd_kafka_message_t *m, wk_batch *b)
     atomic_fetch_add_explicit(&w->bytes, m->len, memory_order_relaxed);
     if (atomic_load(sh->failed))
         return; /* nothing after a failure is committed; don't add alerts to it */
-    weir_parser *p = stream_parser(w, m->rkt, m->partition);
-    if (!p) {
-        sh->fatal(sh->ctx, "out of memory creating a parser");
-        return;
-    }
     if (weir_scanner_scan(w->scanner, p, m->payload, m->len, &h, err, sizeof(err)) != 0) {
         char msg[300];
         snprintf(msg, sizeof(msg), "scan failed: %s", err);
@@ -255,9 +224,14 @@ static void *worker_main(void *arg)
         /* in order; each batch's count drops only after its event is processed, so a batch
          * (and a reload, which waits for every count to reach 0) never sees one in hand */
         for (size_t i = 0; i < k; i++) {
-            process(w, in_hand[i].m, in_hand[i].b);
+            process(w, in_hand[i].m, in_hand[i].b, in_hand[i].s->parser);
             rd_kafka_message_destroy(in_hand[i].m);
             atomic_fetch_sub(&in_hand[i].b->remaining, 1); /* after its alert was counted */
+            /* release: the stream's next worker, which the pipeline picks only once this
+             * reaches 0, sees everything this one did to the parser (and its alerts are
+             * handed to librdkafka after this one's) */
+            atomic_fetch_sub_explicit(&in_hand[i].s->inflight, 1, memory_order_release);
+            atomic_fetch_sub_explicit(&w->pending, 1, memory_order_relaxed);
         }
     }
 }
@@ -304,17 +278,47 @@ wk_pool *wk_pool_start(size_t n, const wk_shared *sh, size_t queue_cap, char *er
     return p;
 }
 
-int wk_pool_claim(wk_pool *p, const char *topic, int32_t partition, size_t *worker)
+static wk_stream *find_stream(const wk_pool *p, const char *topic, int32_t partition)
 {
-    if (ow_claim(p->owners, topic, partition) != 0)
-        return -1;
-    *worker = ow_worker(p->owners, topic, partition);
-    return 0;
+    for (size_t i = 0; i < p->nstreams; i++)
+        if (p->streams[i]->partition == partition && strcmp(p->streams[i]->topic, topic) == 0)
+            return p->streams[i];
+    return NULL;
 }
 
-size_t wk_pool_owner(const wk_pool *p, const char *topic, int32_t partition)
+wk_stream *wk_pool_stream(wk_pool *p, const char *topic, int32_t partition, int claim)
 {
-    return ow_worker(p->owners, topic, partition);
+    if (claim && ow_claim(p->owners, topic, partition) != 0)
+        return NULL;
+    wk_stream *s = find_stream(p, topic, partition);
+    if (s) {
+        /* assigned again: start on the worker the spread gives it, unless its events from
+         * before (a lost partition) are still being processed where they are */
+        if (claim && atomic_load_explicit(&s->inflight, memory_order_acquire) == 0)
+            s->worker = ow_worker(p->owners, topic, partition);
+        return s;
+    }
+    if (p->nstreams == p->capstreams) {
+        size_t nc = p->capstreams ? p->capstreams * 2 : 16;
+        wk_stream **ns = realloc(p->streams, nc * sizeof(*ns));
+        if (!ns)
+            return NULL;
+        p->streams = ns;
+        p->capstreams = nc;
+    }
+    char err[256];
+    if (!(s = calloc(1, sizeof(*s))) || !(s->topic = strdup(topic)) ||
+        !(s->parser = weir_parser_new(topic_format(p->sh->o, topic), err, sizeof(err)))) {
+        if (s)
+            free(s->topic);
+        free(s);
+        return NULL;
+    }
+    s->partition = partition;
+    s->worker = ow_worker(p->owners, topic, partition); /* a stray: hashed, always the same */
+    atomic_init(&s->inflight, 0);
+    p->streams[p->nstreams++] = s;
+    return s;
 }
 
 void wk_pool_release(wk_pool *p, const char *topic, int32_t partition)
@@ -340,11 +344,44 @@ void wk_pool_spread(const wk_pool *p, char *buf, size_t len)
     }
 }
 
-void wk_pool_dispatch(wk_pool *p, size_t worker, rd_kafka_message_t *m, wk_batch *b,
+/* A stream moves only when its owner has this many more events waiting than another worker:
+ * about one take (WK_TAKE), so streams do not hop between workers that are both keeping up. */
+#define WK_MOVE_MARGIN 64
+
+/* The worker for the next event of a stream none of whose events is in flight: its own,
+ * unless another has clearly less waiting. */
+static size_t least_busy(const wk_pool *p, size_t cur)
+{
+    size_t best = cur;
+    size_t best_load = atomic_load_explicit(&p->w[cur].pending, memory_order_relaxed);
+    size_t cur_load = best_load;
+    for (size_t i = 0; i < p->n; i++) {
+        size_t l = atomic_load_explicit(&p->w[i].pending, memory_order_relaxed);
+        if (l < best_load) {
+            best = i;
+            best_load = l;
+        }
+    }
+    return best_load + WK_MOVE_MARGIN < cur_load ? best : cur;
+}
+
+void wk_pool_dispatch(wk_pool *p, wk_stream *s, rd_kafka_message_t *m, wk_batch *b,
                       void (*idle)(void *), void *ctx)
 {
-    wk_worker *w = &p->w[worker];
+    /* Nothing of the stream in flight: its next event may go to any worker without changing
+     * the order of its events or their alerts. Partitions carry unequal traffic (a producer's
+     * sticky partitioner fills one partition per batch: 100,750 and 6 events in two
+     * partitions of one bench topic), so an even count of partitions per worker is not an
+     * even load; this moves the busy ones off a worker that has fallen behind. */
+    if (p->n > 1 && atomic_load_explicit(&s->inflight, memory_order_acquire) == 0) {
+        size_t to = least_busy(p, s->worker);
+        p->moves += to != s->worker;
+        s->worker = to;
+    }
+    wk_worker *w = &p->w[s->worker];
     atomic_fetch_add(&b->remaining, 1);
+    atomic_fetch_add_explicit(&s->inflight, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&w->pending, 1, memory_order_relaxed);
     pthread_mutex_lock(&w->mu);
     while (w->len == w->cap) {
         pthread_mutex_unlock(&w->mu);
@@ -362,7 +399,7 @@ void wk_pool_dispatch(wk_pool *p, size_t worker, rd_kafka_message_t *m, wk_batch
             pthread_cond_timedwait(&w->not_full, &w->mu, &ts);
         }
     }
-    w->ring[(w->head + w->len) % w->cap] = (wk_item){.m = m, .b = b};
+    w->ring[(w->head + w->len) % w->cap] = (wk_item){.m = m, .b = b, .s = s};
     if (w->len++ == 0) /* only an empty queue can have its worker asleep */
         pthread_cond_signal(&w->not_empty);
     pthread_mutex_unlock(&w->mu);
@@ -412,6 +449,8 @@ void wk_pool_stats(wk_pool *p, weir_pipeline_stats *st)
         st->oversized += atomic_load_explicit(&w->oversized, memory_order_relaxed);
         st->dead_lettered += atomic_load_explicit(&w->dead, memory_order_relaxed);
     }
+    if (p)
+        st->partition_moves += p->moves;
 }
 
 void wk_pool_stop(wk_pool *p)
@@ -431,17 +470,18 @@ void wk_pool_stop(wk_pool *p)
             pthread_join(w->thread, NULL);
         weir_scanner_destroy(w->scanner);
         msgpack_sbuffer_destroy(&w->sb);
-        for (size_t k = 0; k < w->nstreams; k++) {
-            free(w->streams[k].topic);
-            weir_parser_destroy(w->streams[k].parser);
-        }
-        free(w->streams);
         free(w->ring);
         pthread_mutex_destroy(&w->mu);
         pthread_cond_destroy(&w->not_empty);
         pthread_cond_destroy(&w->not_full);
     }
     free(p->w);
+    for (size_t k = 0; k < p->nstreams; k++) {
+        free(p->streams[k]->topic);
+        weir_parser_destroy(p->streams[k]->parser);
+        free(p->streams[k]);
+    }
+    free(p->streams);
     ow_free(p->owners);
     free(p);
 }

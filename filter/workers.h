@@ -1,8 +1,9 @@
 /*
  * The worker pool behind the pipeline (private to filter/): N threads, each with its own
- * Hyperscan scratch, parsers and alert buffer. Every partition belongs to one worker, so the
- * events of a partition are scanned, and their alerts produced, in offset order; partitions are
- * spread so that each worker owns as many as the others, give or take one.
+ * Hyperscan scratch and alert buffer. A partition's events go to one worker at a time, so they
+ * are scanned, and their alerts produced, in offset order; partitions start spread so that each
+ * worker owns as many as the others, give or take one, and a partition with nothing in flight
+ * moves off a worker that has fallen behind (partitions carry unequal traffic).
  *
  * Batches tie workers to commits: an open batch counts the events dispatched for it and the
  * alerts produced for them; it is complete when every event was processed and every alert was
@@ -43,14 +44,16 @@ typedef struct wk_pool wk_pool;
 /* Starts n workers (n >= 1). The pool keeps a pointer to sh. */
 wk_pool *wk_pool_start(size_t n, const wk_shared *sh, size_t queue_cap, char *err, size_t errlen);
 
+/* One partition's events: its parser and the worker they go to (workers.c). */
+typedef struct wk_stream wk_stream;
+
 /*
- * Gives a newly assigned partition to the worker that owns fewest (see owners.h), or finds the
- * one it has, and sets *worker to it; -1 if out of memory. Release only once none of the
- * partition's events is queued (after a drain).
+ * The partition's stream, made on first use (NULL if out of memory). claim: a partition just
+ * assigned, which starts on the worker owning fewest of its topic's partitions (owners.h); a
+ * stray message's partition (never assigned) starts on a worker chosen by hash. Streams live
+ * as long as the pool, so a partition assigned again keeps its parser's #Fields layout.
  */
-int wk_pool_claim(wk_pool *p, const char *topic, int32_t partition, size_t *worker);
-/* The owner of a partition never claimed (a stray message): always the same worker. */
-size_t wk_pool_owner(const wk_pool *p, const char *topic, int32_t partition);
+wk_stream *wk_pool_stream(wk_pool *p, const char *topic, int32_t partition, int claim);
 void wk_pool_release(wk_pool *p, const char *topic, int32_t partition);
 
 /* The partitions each worker owns, "3,3,2": for the log, so an uneven spread is seen. Cut
@@ -58,14 +61,14 @@ void wk_pool_release(wk_pool *p, const char *topic, int32_t partition);
 void wk_pool_spread(const wk_pool *p, char *buf, size_t len);
 
 /*
- * Hands m to worker, the one that owns its partition (from wk_pool_claim, which the pipeline
- * keeps with the partition, so no lookup per event; ownership of m passes). While that worker's
- * queue is full, calls idle(ctx) every few milliseconds: the pipeline serves delivery reports
- * there, so a slow broker slows consumption instead of deadlocking it.
+ * Hands m to the worker of its stream (ownership of m passes). When none of the stream's
+ * events is in flight, that may first become another worker with clearly fewer events waiting:
+ * order is kept, since one worker at a time has the stream's events. While the worker's queue
+ * is full, calls idle(ctx) every few milliseconds: the pipeline serves delivery reports there,
+ * so a slow broker slows consumption instead of deadlocking it.
  */
-void wk_pool_dispatch(wk_pool *p, size_t worker, rd_kafka_message_t *m, wk_batch *b,
+void wk_pool_dispatch(wk_pool *p, wk_stream *s, rd_kafka_message_t *m, wk_batch *b,
                       void (*idle)(void *), void *ctx);
-
 /*
  * Gives every worker a scanner for eng and makes eng the one alerts are encoded with. Only
  * while no event is in flight (every dispatched event processed): the pipeline guarantees it.

@@ -67,6 +67,7 @@ typedef struct weir_pipeline_stats {
     uint64_t commit_errors;  /* failed commits (events will be re-read: duplicates, not loss) */
     uint64_t consume_errors; /* error events from the consumer */
     uint64_t pauses;         /* times input was paused for alerts acknowledged too slowly */
+    uint64_t partition_moves; /* partitions handed to a less busy worker (nothing in flight) */
     double elapsed_s;        /* from the first event to the end */
 } weir_pipeline_stats;
 

@@ -11,6 +11,7 @@
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
 #include <msgpack.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,11 +26,21 @@
 #define EVENTS "ev"
 #define ALERTS "al"
 
-static weir_engine *load_engine(void)
+/* A rule every demo event matches: an alert per event makes their order visible. */
+static const char every_request_rule[] = "title: every request\n"
+                                         "id: every-request\n"
+                                         "logsource: {category: webserver}\n"
+                                         "detection:\n"
+                                         "  sel:\n"
+                                         "    cs-uri-stem|startswith: /\n"
+                                         "  condition: sel\n";
+
+static weir_engine *load_engine_from(const char *rule)
 {
     char err[512];
     sigma_ruleset *set = sigma_ruleset_new();
-    if (sigma_load_path(set, FIXTURES "/e2e/exchange-web.yml", err, sizeof(err)) != 0)
+    if ((rule ? sigma_load_buffer(set, "every-request", rule, strlen(rule), err, sizeof(err))
+              : sigma_load_path(set, FIXTURES "/e2e/exchange-web.yml", err, sizeof(err))) != 0)
         fail_msg("%s", err);
     weir_engine *e;
     weir_build_report rep;
@@ -38,6 +49,11 @@ static weir_engine *load_engine(void)
     weir_build_report_free(&rep);
     sigma_ruleset_destroy(set);
     return e;
+}
+
+static weir_engine *load_engine(void)
+{
+    return load_engine_from(NULL);
 }
 
 /* Produces demo events i = 0..n-1 in order to one partition; returns the attack count. */
@@ -82,9 +98,13 @@ static int64_t committed(const char *brokers, const char *group, int32_t partiti
     return off;
 }
 
-/* Reads every alert on ALERTS; checks each decodes and came from an attack line. */
-static size_t read_alerts(const char *brokers, size_t nevents)
+/* Reads every alert on ALERTS; checks each decodes, came from an attack line (unless every
+ * event alerts), and that the alerts of each source partition are in its offset order. */
+static size_t read_alerts_of(const char *brokers, size_t nevents, bool every)
 {
+    int64_t last[16];
+    for (size_t i = 0; i < 16; i++)
+        last[i] = -1;
     char errstr[512], line[2048];
     rd_kafka_conf_t *c = rd_kafka_conf_new();
     rd_kafka_conf_set(c, "bootstrap.servers", brokers, NULL, 0);
@@ -96,10 +116,12 @@ static size_t read_alerts(const char *brokers, size_t nevents)
     rd_kafka_assign(rk, l);
     rd_kafka_topic_partition_list_destroy(l);
     size_t n = 0;
-    for (int tries = 0; tries < 200; tries++) {
+    for (int empty = 0; empty < 200;) { /* 20 s without a message: give up */
         rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 100);
-        if (!m)
+        if (!m) {
+            empty++;
             continue;
+        }
         if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
             rd_kafka_message_destroy(m);
             break;
@@ -116,9 +138,15 @@ static size_t read_alerts(const char *brokers, size_t nevents)
         assert_non_null(raw);
         /* the offset names the event, and regenerating that event gives the same bytes */
         uint64_t evoff = mpjson_map_get(k, "offset")->via.u64;
+        int64_t part = mpjson_map_get(k, "partition")->via.i64;
+        assert_true(part >= 0 && part < 16);
+        if ((int64_t)evoff <= last[part])
+            fail_msg("partition %d: alert for offset %llu after one for %lld", (int)part,
+                     (unsigned long long)evoff, (long long)last[part]);
+        last[part] = (int64_t)evoff;
         int attack;
         size_t len = weir_demo_event(evoff, nevents, line, sizeof(line), &attack);
-        assert_true(attack);
+        assert_true(attack || every);
         assert_int_equal(raw->via.bin.size, len);
         assert_memory_equal(raw->via.bin.ptr, line, len);
         msgpack_unpacked_destroy(&u);
@@ -127,6 +155,11 @@ static size_t read_alerts(const char *brokers, size_t nevents)
     }
     rd_kafka_destroy(rk);
     return n;
+}
+
+static size_t read_alerts(const char *brokers, size_t nevents)
+{
+    return read_alerts_of(brokers, nevents, false);
 }
 
 static void run_opts(weir_pipeline_opts *o, const char *brokers, const char **topics)
@@ -194,6 +227,39 @@ static void test_several_workers_over_several_partitions_account_for_every_event
     assert_int_equal(st.alerts_acked, attacks);
     for (int32_t part = 0; part < 3; part++)
         assert_int_equal(committed(b, "g", part), (int64_t)n);
+    weir_engine_destroy(e);
+    weir_mock_stop(m);
+}
+
+/* Both busy partitions start on worker 0 (partitions 0 and 2 of 4, spread 0,1,0,1) and the
+ * other two are empty: a busy one moves to the idle worker once nothing of it is in flight,
+ * and with an alert for every event, each partition's alerts stay in offset order. */
+static void test_a_busy_partition_moves_to_an_idle_worker_and_keeps_its_order(void **state)
+{
+    (void)state;
+    char err[512];
+    weir_mock *m = weir_mock_start(1, err, sizeof(err));
+    const char *b = weir_mock_bootstraps(m);
+    assert_int_equal(weir_mock_create_topic(m, EVENTS, 4, err, sizeof(err)), 0);
+    assert_int_equal(weir_mock_create_topic(m, ALERTS, 1, err, sizeof(err)), 0);
+    size_t n = 4000;
+    produce(b, n, 0);
+    produce(b, n, 2);
+    weir_engine *e = load_engine_from(every_request_rule);
+    weir_pipeline_opts o;
+    const char *topics[1];
+    run_opts(&o, b, topics);
+    o.workers = 2;
+    o.batch_max = 250;
+    weir_pipeline_stats st;
+    assert_int_equal(weir_pipeline_run(&o, e, &st, err, sizeof(err)), WEIR_PIPE_OK);
+    assert_int_equal(st.consumed, 2 * n);
+    assert_int_equal(st.matched, 2 * n);
+    assert_int_equal(st.alerts_acked, 2 * n);
+    assert_true(st.partition_moves > 0);
+    assert_int_equal(committed(b, "g", 0), (int64_t)n);
+    assert_int_equal(committed(b, "g", 2), (int64_t)n);
+    assert_int_equal(read_alerts_of(b, n, true), 2 * n);
     weir_engine_destroy(e);
     weir_mock_stop(m);
 }
@@ -339,6 +405,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_every_attack_gives_one_alert_and_offsets_reach_the_end),
         cmocka_unit_test(test_several_workers_over_several_partitions_account_for_every_event),
+        cmocka_unit_test(test_a_busy_partition_moves_to_an_idle_worker_and_keeps_its_order),
         cmocka_unit_test(test_oversized_events_are_counted_and_still_scanned),
         cmocka_unit_test(test_failed_alert_delivery_stops_and_commits_nothing_past_it),
         cmocka_unit_test(test_slow_alert_broker_pauses_input_and_loses_nothing),
