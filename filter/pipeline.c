@@ -69,6 +69,12 @@ typedef struct pipeline {
     assigned_t *last_a;
     const rd_kafka_topic_t *last_rkt;
     size_t nassigned, capassigned;
+    /* the open batch's offset entry for the previous event's partition, for the same reason;
+     * an index, as adding entries may move them. Forgotten whenever a batch opens. */
+    const wk_batch *off_b;
+    const rd_kafka_topic_t *off_rkt;
+    int32_t off_part;
+    int off_idx;
 } pipeline;
 
 static void fatal_cb(void *ctx, const char *msg)
@@ -161,8 +167,13 @@ static void txn_commit_batch(pipeline *p);
 static void txn_begin(pipeline *p);
 static int batch_done(wk_batch *b);
 
+static void idle(void *ctx);
+
 static void seal(pipeline *p)
 {
+    /* every wait for workers (a transaction's commit, a drain, a reload) starts here, and a
+     * staged event would never be processed */
+    wk_pool_flush(p->pool, idle, p);
     wk_batch *b = p->open;
     if (!b)
         return;
@@ -445,12 +456,20 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 
 /* ---- per event (pipeline thread) --------------------------------------------------------- */
 
-static void note_offset(wk_batch *b, const char *topic, int32_t part, int64_t next)
+static void note_offset(pipeline *p, const rd_kafka_message_t *m, const char *topic)
 {
-    rd_kafka_topic_partition_t *tp = rd_kafka_topic_partition_list_find(b->offsets, topic, part);
-    if (!tp)
-        tp = rd_kafka_topic_partition_list_add(b->offsets, topic, part);
-    tp->offset = next;
+    wk_batch *b = p->open;
+    if (p->off_b != b || p->off_rkt != m->rkt || p->off_part != m->partition) {
+        rd_kafka_topic_partition_t *tp =
+            rd_kafka_topic_partition_list_find(b->offsets, topic, m->partition);
+        if (!tp)
+            tp = rd_kafka_topic_partition_list_add(b->offsets, topic, m->partition);
+        p->off_b = b;
+        p->off_rkt = m->rkt;
+        p->off_part = m->partition;
+        p->off_idx = (int)(tp - b->offsets->elems);
+    }
+    b->offsets->elems[p->off_idx].offset = m->offset + 1;
 }
 
 static void dispatch(pipeline *p, rd_kafka_message_t *m)
@@ -476,11 +495,12 @@ static void dispatch(pipeline *p, rd_kafka_message_t *m)
             rd_kafka_message_destroy(m);
             return;
         }
+        p->off_b = NULL; /* a new batch may sit where a freed one was */
         txn_begin(p);
     }
     if (p->t_first == 0)
         p->t_first = weir_now_s(); /* rates count from the first event, not the group join */
-    note_offset(p->open, topic, m->partition, m->offset + 1);
+    note_offset(p, m, topic);
     p->open->nevents++;
     wk_pool_dispatch(p->pool, s, m, p->open, idle, p); /* m now belongs to the worker */
     if (p->open->nevents >= p->o->batch_max) /* here, not after the whole consumer read */
@@ -815,6 +835,7 @@ weir_pipe_status weir_pipeline_run(const weir_pipeline_opts *o, const weir_engin
                 dispatch(&p, m);
             }
         }
+        wk_pool_flush(p.pool, idle, &p);
         rd_kafka_poll(p.producer, 0); /* delivery reports */
         double tn = weir_now_s();
         if (p.open && (p.open->nevents >= o->batch_max ||

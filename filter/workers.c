@@ -48,6 +48,11 @@ typedef struct {
     size_t cap, head, len;
     int stopping;
     int full_waiter; /* the pipeline waits for room: wake it at half full, not per event */
+    /* events dispatched to this worker and not yet queued: pipeline thread only. They go into
+     * the ring WK_STAGE at a time, or when the pipeline flushes (after each consumer read, and
+     * before it waits for workers), so the mutex is taken per run of events, not per event */
+    wk_item *stage;
+    size_t nstage;
 
     weir_scanner *scanner;
     msgpack_sbuffer sb;
@@ -191,9 +196,33 @@ static void process(wk_worker *w, rd_kafka_message_t *m, wk_batch *b, weir_parse
     produce(w, b, sh->o->alerts_topic, w->sb.data, w->sb.size, key, (size_t)kl, NULL);
 }
 
-/* Events a worker takes from its queue per lock round: one round per event also contended with
- * the dispatcher, which pushes every event under the same mutex. */
+/* Events a worker takes from its queue per lock round, and the dispatcher stages per push: a
+ * lock round per event on either side made the mutex and its cache line a tenth of the
+ * pipeline thread's time. */
 #define WK_TAKE 64
+#define WK_STAGE 64
+
+/* Counts a run of processed items off their batches, streams and the worker, once per run of
+ * the same batch or stream rather than per event (the counters are shared with the pipeline
+ * thread, so each atomic is a cache-line transfer). Later is safe: a batch or a stream only
+ * waits longer to be seen finished. */
+static void release_items(wk_worker *w, const wk_item *it, size_t k)
+{
+    for (size_t i = 0, j; i < k; i = j) {
+        for (j = i + 1; j < k && it[j].b == it[i].b; j++)
+            ;
+        atomic_fetch_sub(&it[i].b->remaining, j - i); /* after their alerts were counted */
+    }
+    for (size_t i = 0, j; i < k; i = j) {
+        for (j = i + 1; j < k && it[j].s == it[i].s; j++)
+            ;
+        /* release: the stream's next worker, which the pipeline picks only once this reaches
+         * 0, sees everything this one did to the parser (and its alerts are handed to
+         * librdkafka after this one's) */
+        atomic_fetch_sub_explicit(&it[i].s->inflight, j - i, memory_order_release);
+    }
+    atomic_fetch_sub_explicit(&w->pending, k, memory_order_relaxed);
+}
 
 static void *worker_main(void *arg)
 {
@@ -226,13 +255,8 @@ static void *worker_main(void *arg)
         for (size_t i = 0; i < k; i++) {
             process(w, in_hand[i].m, in_hand[i].b, in_hand[i].s->parser);
             rd_kafka_message_destroy(in_hand[i].m);
-            atomic_fetch_sub(&in_hand[i].b->remaining, 1); /* after its alert was counted */
-            /* release: the stream's next worker, which the pipeline picks only once this
-             * reaches 0, sees everything this one did to the parser (and its alerts are
-             * handed to librdkafka after this one's) */
-            atomic_fetch_sub_explicit(&in_hand[i].s->inflight, 1, memory_order_release);
-            atomic_fetch_sub_explicit(&w->pending, 1, memory_order_relaxed);
         }
+        release_items(w, in_hand, k);
     }
 }
 
@@ -257,8 +281,9 @@ wk_pool *wk_pool_start(size_t n, const wk_shared *sh, size_t queue_cap, char *er
         pthread_cond_init(&w->not_full, NULL);
         msgpack_sbuffer_init(&w->sb);
         if (!(w->ring = calloc(w->cap, sizeof(wk_item))) ||
+            !(w->stage = calloc(WK_STAGE, sizeof(wk_item))) ||
             !(w->scanner = weir_scanner_new(sh->eng, sh->max_event, err, errlen))) {
-            if (!w->ring)
+            if (!w->ring || !w->stage)
                 snprintf(err, errlen, "out of memory");
             wk_pool_stop(p);
             return NULL;
@@ -365,6 +390,40 @@ static size_t least_busy(const wk_pool *p, size_t cur)
     return best_load + WK_MOVE_MARGIN < cur_load ? best : cur;
 }
 
+/* Moves the worker's staged events into its ring, in order, waiting for room as needed. */
+static void push_staged(wk_worker *w, void (*idle)(void *), void *ctx)
+{
+    size_t done = 0;
+    pthread_mutex_lock(&w->mu);
+    while (done < w->nstage) {
+        if (w->len == w->cap) {
+            pthread_mutex_unlock(&w->mu);
+            if (idle)
+                idle(ctx);
+            pthread_mutex_lock(&w->mu);
+            if (w->len == w->cap) {
+                w->full_waiter = 1;
+                struct timespec ts;
+                clock_gettime(CLOCK_REALTIME, &ts);
+                ts.tv_nsec += 5 * 1000000L;
+                if (ts.tv_nsec >= 1000000000L) {
+                    ts.tv_sec++;
+                    ts.tv_nsec -= 1000000000L;
+                }
+                pthread_cond_timedwait(&w->not_full, &w->mu, &ts);
+            }
+            continue;
+        }
+        int was_empty = w->len == 0; /* only an empty queue can have its worker asleep */
+        for (; done < w->nstage && w->len < w->cap; done++, w->len++)
+            w->ring[(w->head + w->len) % w->cap] = w->stage[done];
+        if (was_empty)
+            pthread_cond_signal(&w->not_empty);
+    }
+    pthread_mutex_unlock(&w->mu);
+    w->nstage = 0;
+}
+
 void wk_pool_dispatch(wk_pool *p, wk_stream *s, rd_kafka_message_t *m, wk_batch *b,
                       void (*idle)(void *), void *ctx)
 {
@@ -382,27 +441,16 @@ void wk_pool_dispatch(wk_pool *p, wk_stream *s, rd_kafka_message_t *m, wk_batch 
     atomic_fetch_add(&b->remaining, 1);
     atomic_fetch_add_explicit(&s->inflight, 1, memory_order_relaxed);
     atomic_fetch_add_explicit(&w->pending, 1, memory_order_relaxed);
-    pthread_mutex_lock(&w->mu);
-    while (w->len == w->cap) {
-        pthread_mutex_unlock(&w->mu);
-        idle(ctx);
-        pthread_mutex_lock(&w->mu);
-        if (w->len == w->cap) {
-            w->full_waiter = 1;
-            struct timespec ts;
-            clock_gettime(CLOCK_REALTIME, &ts);
-            ts.tv_nsec += 5 * 1000000L;
-            if (ts.tv_nsec >= 1000000000L) {
-                ts.tv_sec++;
-                ts.tv_nsec -= 1000000000L;
-            }
-            pthread_cond_timedwait(&w->not_full, &w->mu, &ts);
-        }
-    }
-    w->ring[(w->head + w->len) % w->cap] = (wk_item){.m = m, .b = b, .s = s};
-    if (w->len++ == 0) /* only an empty queue can have its worker asleep */
-        pthread_cond_signal(&w->not_empty);
-    pthread_mutex_unlock(&w->mu);
+    w->stage[w->nstage++] = (wk_item){.m = m, .b = b, .s = s};
+    if (w->nstage == WK_STAGE)
+        push_staged(w, idle, ctx);
+}
+
+void wk_pool_flush(wk_pool *p, void (*idle)(void *), void *ctx)
+{
+    for (size_t i = 0; i < p->n; i++)
+        if (p->w[i].nstage)
+            push_staged(&p->w[i], idle, ctx);
 }
 
 int wk_pool_swap_engine(wk_pool *p, wk_shared *sh, const weir_engine *eng, char *err,
@@ -457,6 +505,7 @@ void wk_pool_stop(wk_pool *p)
 {
     if (!p)
         return;
+    wk_pool_flush(p, NULL, NULL); /* the pipeline flushed already, unless it failed */
     for (size_t i = 0; i < p->n; i++) {
         wk_worker *w = &p->w[i];
         pthread_mutex_lock(&w->mu);
@@ -471,6 +520,7 @@ void wk_pool_stop(wk_pool *p)
         weir_scanner_destroy(w->scanner);
         msgpack_sbuffer_destroy(&w->sb);
         free(w->ring);
+        free(w->stage);
         pthread_mutex_destroy(&w->mu);
         pthread_cond_destroy(&w->not_empty);
         pthread_cond_destroy(&w->not_full);

@@ -63,12 +63,17 @@ void wk_pool_spread(const wk_pool *p, char *buf, size_t len);
 /*
  * Hands m to the worker of its stream (ownership of m passes). When none of the stream's
  * events is in flight, that may first become another worker with clearly fewer events waiting:
- * order is kept, since one worker at a time has the stream's events. While the worker's queue
- * is full, calls idle(ctx) every few milliseconds: the pipeline serves delivery reports there,
- * so a slow broker slows consumption instead of deadlocking it.
+ * order is kept, since one worker at a time has the stream's events. The event is staged and
+ * reaches the worker's queue with the next few, or at wk_pool_flush: call that before waiting
+ * for workers to finish events. While the worker's queue is full, calls idle(ctx) every few
+ * milliseconds: the pipeline serves delivery reports there, so a slow broker slows consumption
+ * instead of deadlocking it.
  */
 void wk_pool_dispatch(wk_pool *p, wk_stream *s, rd_kafka_message_t *m, wk_batch *b,
                       void (*idle)(void *), void *ctx);
+
+/* Queues every staged event (idle as for wk_pool_dispatch; may be NULL). */
+void wk_pool_flush(wk_pool *p, void (*idle)(void *), void *ctx);
 /*
  * Gives every worker a scanner for eng and makes eng the one alerts are encoded with. Only
  * while no event is in flight (every dispatched event processed): the pipeline guarantees it.
