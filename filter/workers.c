@@ -18,6 +18,10 @@
 #include "owners.h"
 #include "weir/alert.h"
 
+/* Data written by two threads gets cache lines of its own (below): a line shared with
+ * another thread's data would move between cores on every write. */
+#define WK_LINE 64
+
 /*
  * A partition's stream: its parser (the #Fields layout it learned, so the stream outlives a
  * revocation: a partition assigned again keeps it) and the worker its events go to now. Owned
@@ -25,7 +29,7 @@
  * stream's events, which inflight counts.
  */
 struct wk_stream {
-    char *topic;
+    _Alignas(WK_LINE) char *topic; /* a line each: inflight is written by two threads */
     int32_t partition;
     weir_parser *parser;
     size_t worker;
@@ -38,25 +42,31 @@ typedef struct {
     wk_stream *s;
 } wk_item;
 
+/* Each group on its own lines: the dispatcher and the worker write different ones, and one
+ * worker's counters do not share a line with the next worker's queue. */
 typedef struct {
-    struct wk_pool *pool;
-    pthread_t thread;
-    int started;
-    pthread_mutex_t mu;
+    /* the queue: both threads, under mu */
+    _Alignas(WK_LINE) pthread_mutex_t mu;
     pthread_cond_t not_empty, not_full;
     wk_item *ring;
     size_t cap, head, len;
     int stopping;
     int full_waiter; /* the pipeline waits for room: wake it at half full, not per event */
+
     /* events dispatched to this worker and not yet queued: pipeline thread only. They go into
      * the ring WK_STAGE at a time, or when the pipeline flushes (after each consumer read, and
      * before it waits for workers), so the mutex is taken per run of events, not per event */
-    wk_item *stage;
+    _Alignas(WK_LINE) wk_item *stage;
     size_t nstage;
+    pthread_t thread;
+    int started;
 
+    _Alignas(WK_LINE) atomic_size_t pending; /* dispatched here and not yet processed */
+
+    /* the worker's own */
+    _Alignas(WK_LINE) struct wk_pool *pool;
     weir_scanner *scanner;
     msgpack_sbuffer sb;
-    atomic_size_t pending; /* events dispatched to this worker and not yet processed */
     /* counters: written by this worker, read (relaxed) for progress and at the end */
     atomic_uint_least64_t consumed, bytes, matched, malformed, headers, oversized, dead;
 } wk_worker;
@@ -70,6 +80,14 @@ struct wk_pool {
     size_t nstreams, capstreams;
     uint64_t moves;
 };
+
+/* A counter only its worker writes: a plain add published by a relaxed store, as readers need
+ * no more; an atomic read-modify-write would be a locked instruction per event for nothing. */
+static inline void count(atomic_uint_least64_t *c, uint64_t n)
+{
+    atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + n,
+                          memory_order_relaxed);
+}
 
 void wk_batch_delivered(wk_batch *b)
 {
@@ -138,7 +156,7 @@ static void dead_letter(wk_worker *w, wk_batch *b, rd_kafka_message_t *m, const 
         sh->fatal(sh->ctx, "out of memory building dead-letter headers");
         return;
     }
-    atomic_fetch_add_explicit(&w->dead, 1, memory_order_relaxed);
+    count(&w->dead, 1);
     produce(w, b, sh->o->dead_letter_topic, m->payload, m->len, key, klen, h);
 }
 
@@ -148,8 +166,8 @@ static void process(wk_worker *w, rd_kafka_message_t *m, wk_batch *b, weir_parse
     const char *topic = rd_kafka_topic_name(m->rkt);
     char err[256];
     weir_hits h;
-    atomic_fetch_add_explicit(&w->consumed, 1, memory_order_relaxed);
-    atomic_fetch_add_explicit(&w->bytes, m->len, memory_order_relaxed);
+    count(&w->consumed, 1);
+    count(&w->bytes, m->len);
     if (atomic_load(sh->failed))
         return; /* nothing after a failure is committed; don't add alerts to it */
     if (weir_scanner_scan(w->scanner, p, m->payload, m->len, &h, err, sizeof(err)) != 0) {
@@ -160,11 +178,11 @@ static void process(wk_worker *w, rd_kafka_message_t *m, wk_batch *b, weir_parse
     }
     bool oversized = h.event && weir_event_truncated(h.event);
     if (oversized)
-        atomic_fetch_add_explicit(&w->oversized, 1, memory_order_relaxed);
+        count(&w->oversized, 1);
     if (h.parse_status == WEIR_PARSE_MALFORMED)
-        atomic_fetch_add_explicit(&w->malformed, 1, memory_order_relaxed);
+        count(&w->malformed, 1);
     else if (h.parse_status == WEIR_PARSE_HEADER)
-        atomic_fetch_add_explicit(&w->headers, 1, memory_order_relaxed);
+        count(&w->headers, 1);
     const char *dl_reason = NULL;
     /* a dead letter is a copy for inspection: the event is still scanned (raw, or up to the
      * size limit), so an attack hidden in a broken or huge line still raises its alert */
@@ -192,7 +210,7 @@ static void process(wk_worker *w, rd_kafka_message_t *m, wk_batch *b, weir_parse
         sh->fatal(sh->ctx, "out of memory encoding an alert");
         return;
     }
-    atomic_fetch_add_explicit(&w->matched, 1, memory_order_relaxed);
+    count(&w->matched, 1);
     produce(w, b, sh->o->alerts_topic, w->sb.data, w->sb.size, key, (size_t)kl, NULL);
 }
 
@@ -263,13 +281,15 @@ static void *worker_main(void *arg)
 wk_pool *wk_pool_start(size_t n, const wk_shared *sh, size_t queue_cap, char *err, size_t errlen)
 {
     wk_pool *p = calloc(1, sizeof(*p));
-    if (!p || !(p->w = calloc(n, sizeof(wk_worker))) || !(p->owners = ow_new(n))) {
+    if (!p || !(p->w = aligned_alloc(WK_LINE, n * sizeof(wk_worker))) ||
+        !(p->owners = ow_new(n))) {
         if (p)
             free(p->w);
         free(p);
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
+    memset(p->w, 0, n * sizeof(wk_worker));
     p->sh = sh;
     p->n = n;
     for (size_t i = 0; i < n; i++) {
@@ -332,7 +352,8 @@ wk_stream *wk_pool_stream(wk_pool *p, const char *topic, int32_t partition, int 
         p->capstreams = nc;
     }
     char err[256];
-    if (!(s = calloc(1, sizeof(*s))) || !(s->topic = strdup(topic)) ||
+    if (!(s = aligned_alloc(WK_LINE, sizeof(*s))) || !memset(s, 0, sizeof(*s)) ||
+        !(s->topic = strdup(topic)) ||
         !(s->parser = weir_parser_new(topic_format(p->sh->o, topic), err, sizeof(err)))) {
         if (s)
             free(s->topic);
