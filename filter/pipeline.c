@@ -433,7 +433,7 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
         track_assign(p, parts);
         char spread[256];
-        wk_pool_spread(p->pool, spread, sizeof(spread));
+        wk_pool_per_worker(p->pool, WK_PARTITIONS, spread, sizeof(spread));
         wlog(WLOG_INFO, "partitions assigned", "count", n, "per_worker", spread, NULL);
         if (cooperative)
             rd_kafka_error_destroy(rd_kafka_incremental_assign(rk, parts));
@@ -701,15 +701,16 @@ static void log_progress(pipeline *p, double t0)
 {
     weir_pipeline_stats now = {0};
     wk_pool_stats(p->pool, &now);
-    char ev[32], al[32], rate[32], pend[16], lag[32];
+    char ev[32], al[32], rate[32], pend[16], lag[32], per[256];
     snprintf(lag, sizeof(lag), "%" PRId64, consumer_lag(p));
+    wk_pool_per_worker(p->pool, WK_EVENTS, per, sizeof(per));
     double el = weir_now_s() - (p->t_first > 0 ? p->t_first : t0);
     snprintf(ev, sizeof(ev), "%" PRIu64, now.consumed);
     snprintf(al, sizeof(al), "%" PRIu64, now.matched);
     snprintf(rate, sizeof(rate), "%.0f", el > 0 ? (double)now.consumed / el : 0.0);
     snprintf(pend, sizeof(pend), "%zu", p->npending);
     wlog(WLOG_INFO, "progress", "events", ev, "alerts", al, "events_per_s", rate, "lag", lag,
-         "pending_batches", pend, NULL);
+         "pending_batches", pend, "events_per_worker", per, NULL);
 }
 
 /* The counters as they are now, for the metrics endpoint (pipeline thread). */
@@ -882,6 +883,11 @@ out:
                      * callback finds the batches settled, or not to be committed) */
         rd_kafka_consumer_close(p.consumer);
     wk_pool_stats(p.pool, st);
+    if (p.pool && st->consumed > 0) { /* the load each worker carried, moves included */
+        char per[256];
+        wk_pool_per_worker(p.pool, WK_EVENTS, per, sizeof(per));
+        wlog(WLOG_INFO, "workers", "events_per_worker", per, NULL);
+    }
     /* the workers may still hold messages of the consumer after a failure: they are
      * processed (skipped) and released before the consumer is destroyed */
     wk_pool_stop(p.pool);

@@ -372,15 +372,18 @@ void wk_pool_release(wk_pool *p, const char *topic, int32_t partition)
     ow_release(p->owners, topic, partition);
 }
 
-void wk_pool_spread(const wk_pool *p, char *buf, size_t len)
+void wk_pool_per_worker(const wk_pool *p, wk_count what, char *buf, size_t len)
 {
     size_t off = 0;
     if (!len)
         return;
     buf[0] = '\0';
     for (size_t i = 0; i < p->n; i++) {
+        uint64_t v = what == WK_PARTITIONS
+                         ? (uint64_t)ow_load(p->owners, i)
+                         : atomic_load_explicit(&p->w[i].consumed, memory_order_relaxed);
         char one[32];
-        int k = snprintf(one, sizeof(one), "%s%zu", i ? "," : "", ow_load(p->owners, i));
+        int k = snprintf(one, sizeof(one), "%s%" PRIu64, i ? "," : "", v);
         if (off + (size_t)k + 4 > len) { /* keep room for "..." and the NUL */
             snprintf(buf + off, len - off, "...");
             return;

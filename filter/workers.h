@@ -56,9 +56,11 @@ typedef struct wk_stream wk_stream;
 wk_stream *wk_pool_stream(wk_pool *p, const char *topic, int32_t partition, int claim);
 void wk_pool_release(wk_pool *p, const char *topic, int32_t partition);
 
-/* The partitions each worker owns, "3,3,2": for the log, so an uneven spread is seen. Cut
- * short with "..." when buf is too small. */
-void wk_pool_spread(const wk_pool *p, char *buf, size_t len);
+/* Per worker, comma-separated, for the log: the partitions it was given when they were
+ * assigned (WK_PARTITIONS, "3,3,2"), or the events it has processed (WK_EVENTS), which shows
+ * the load once partitions have moved. Cut short with "..." when buf is too small. */
+typedef enum { WK_PARTITIONS, WK_EVENTS } wk_count;
+void wk_pool_per_worker(const wk_pool *p, wk_count what, char *buf, size_t len);
 
 /*
  * Hands m to the worker of its stream (ownership of m passes). When none of the stream's

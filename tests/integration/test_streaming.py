@@ -139,6 +139,11 @@ def main():
         assert '"per_worker":"2,2,1,1"' in err, \
             [l for l in err.splitlines() if "partitions assigned" in l]
         assert stopped_events(err) == N
+        # each worker's events, for seeing the load once partitions moved: they add up
+        per = [l for l in err.splitlines() if '"msg":"workers"' in l]
+        assert per, err[-3000:]
+        counts = per[-1].split('"events_per_worker":"')[1].split('"')[0].split(",")
+        assert len(counts) == 4 and sum(int(c) for c in counts) == N, per[-1]
         assert committed(b.bootstrap, "clean", "iis-clean", PARTS) == \
             end_offsets(b.bootstrap, "iis-clean", PARTS)
         check_alerts(b, "alerts-clean", events, expected, by_pos, allow_duplicates=False)
