@@ -507,6 +507,24 @@ static void dispatch(pipeline *p, rd_kafka_message_t *m)
         seal(p);
 }
 
+/*
+ * The next events from the consumer queue, many per call: a call per event made this thread the
+ * bottleneck. The queue also carries the rebalance events, served by these same calls. A batch
+ * call with a timeout waits for the whole batch (librdkafka: "the maximum amount of time to wait
+ * for all of rkmessages_size messages"), which at 10,000 events/s held each event about 25 ms
+ * for nothing; so take what is there, and only when nothing is, wait for the first event.
+ */
+static ssize_t consume(rd_kafka_queue_t *cq, rd_kafka_message_t **msgs, size_t cap)
+{
+    ssize_t n = rd_kafka_consume_batch_queue(cq, 0, msgs, cap);
+    if (n != 0)
+        return n;
+    if (!(msgs[0] = rd_kafka_consume_queue(cq, 50)))
+        return 0;
+    n = rd_kafka_consume_batch_queue(cq, 0, msgs + 1, cap - 1);
+    return n < 0 ? 1 : n + 1;
+}
+
 /* ---- hot reload ------------------------------------------------------------------------------
  *
  * A new engine is swapped in between batches, when no event is in flight: the open batch is
@@ -815,9 +833,7 @@ weir_pipe_status weir_pipeline_run(const weir_pipeline_opts *o, const weir_engin
     rd_kafka_queue_t *cq = rd_kafka_queue_get_consumer(p.consumer);
     rd_kafka_message_t *msgs[1024];
     while (!atomic_load(&p.failed) && !(o->stop && *o->stop)) {
-        /* many events per call: a call per event made this thread the bottleneck. The
-         * consumer queue also carries the rebalance events, served by this same call. */
-        ssize_t n = rd_kafka_consume_batch_queue(cq, 50, msgs, sizeof(msgs) / sizeof(msgs[0]));
+        ssize_t n = consume(cq, msgs, sizeof(msgs) / sizeof(msgs[0]));
         for (ssize_t i = 0; i < n; i++) {
             rd_kafka_message_t *m = msgs[i];
             if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
