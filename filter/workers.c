@@ -22,6 +22,11 @@
  * another thread's data would move between cores on every write. */
 #define WK_LINE 64
 
+/* Events a worker takes from its queue per lock round (WK_TAKE, below), and the dispatcher
+ * stages per push: a lock round per event on either side made the mutex and its cache line a
+ * tenth of the pipeline thread's time. */
+#define WK_STAGE 64
+
 /*
  * A partition's stream: its parser (the #Fields layout it learned, so the stream outlives a
  * revocation: a partition assigned again keeps it) and the worker its events go to now. Owned
@@ -56,7 +61,7 @@ typedef struct {
     /* events dispatched to this worker and not yet queued: pipeline thread only. They go into
      * the ring WK_STAGE at a time, or when the pipeline flushes (after each consumer read, and
      * before it waits for workers), so the mutex is taken per run of events, not per event */
-    _Alignas(WK_LINE) wk_item *stage;
+    _Alignas(WK_LINE) wk_item stage[WK_STAGE];
     size_t nstage;
     pthread_t thread;
     int started;
@@ -214,11 +219,7 @@ static void process(wk_worker *w, rd_kafka_message_t *m, wk_batch *b, weir_parse
     produce(w, b, sh->o->alerts_topic, w->sb.data, w->sb.size, key, (size_t)kl, NULL);
 }
 
-/* Events a worker takes from its queue per lock round, and the dispatcher stages per push: a
- * lock round per event on either side made the mutex and its cache line a tenth of the
- * pipeline thread's time. */
-#define WK_TAKE 64
-#define WK_STAGE 64
+#define WK_TAKE 64 /* see WK_STAGE */
 
 /* Counts a run of processed items off their batches, streams and the worker, once per run of
  * the same batch or stream rather than per event (the counters are shared with the pipeline
@@ -301,9 +302,8 @@ wk_pool *wk_pool_start(size_t n, const wk_shared *sh, size_t queue_cap, char *er
         pthread_cond_init(&w->not_full, NULL);
         msgpack_sbuffer_init(&w->sb);
         if (!(w->ring = calloc(w->cap, sizeof(wk_item))) ||
-            !(w->stage = calloc(WK_STAGE, sizeof(wk_item))) ||
             !(w->scanner = weir_scanner_new(sh->eng, sh->max_event, err, errlen))) {
-            if (!w->ring || !w->stage)
+            if (!w->ring)
                 snprintf(err, errlen, "out of memory");
             wk_pool_stop(p);
             return NULL;
@@ -544,7 +544,6 @@ void wk_pool_stop(wk_pool *p)
         weir_scanner_destroy(w->scanner);
         msgpack_sbuffer_destroy(&w->sb);
         free(w->ring);
-        free(w->stage);
         pthread_mutex_destroy(&w->mu);
         pthread_cond_destroy(&w->not_empty);
         pthread_cond_destroy(&w->not_full);
