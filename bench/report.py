@@ -91,17 +91,32 @@ def _latency_lines(res):
          f"{lt['p50_ms']:.1f} ms, p99 {lt['p99_ms']:.1f} ms, p99.9 {lt['p999_ms']:.1f} ms, max "
          f"{lt['max_ms']:.1f} ms" +
          (f"; p99 with the warm-up counted {lt['p99_ms_with_warmup']:.1f} ms."
-          if "p99_ms_with_warmup" in lt else ".")]
+          if "p99_ms_with_warmup" in lt else ".") +
+         (f" The broker had first carried {lt['broker_warmup_s']:g} s of the same load through "
+          "another weir, untimed, so that its JIT was warm." if lt.get("broker_warmup_s") else "")]
     if lt.get("p99_ms_by_5s"):
         L += ["", "p99 of each 5-second window (seconds from the first event produced, warm-up "
               "included): " +
               ", ".join(f"{w}-{w + 5} s: {v:g} ms" for w, v in lt["p99_ms_by_5s"]) + "."]
+    cores = res.get("machine", {}).get("cores") or 1
     if res.get("latency_sweep"):
-        L += ["", "Latency at other rates:", ""] + _table(
-            ["events/s", "p50 ms", "p99 ms", "p99.9 ms"],
-            [[f"{x['achieved_rate']:,.0f}", f"{x['p50_ms']:.1f}", f"{x['p99_ms']:.1f}",
-              f"{x['p999_ms']:.1f}"] for x in [lt] + res["latency_sweep"]])
+        L += ["", "Latency at each rate (the first row is the one above); cores = CPU seconds per "
+              "second of weir, the broker and the load generator during the load, busy = their "
+              f"sum over the machine's {cores} cores:", ""] + _table(
+            ["events/s", "p50 ms", "p99 ms", "p99.9 ms", "weir cores", "broker cores",
+             "generator cores", "busy"],
+            [_latency_row(x, cores) for x in [lt] + res["latency_sweep"]])
     return L
+
+
+def _latency_row(x, cores):
+    row = [f"{x['achieved_rate']:,.0f}", f"{x['p50_ms']:.1f}", f"{x['p99_ms']:.1f}",
+           f"{x['p999_ms']:.1f}"]
+    c, sec = x.get("cpu_s"), x.get("seconds")
+    if not c or not sec:  # results from before the CPU was recorded
+        return row + ["-"] * 4
+    per = [c[k] / sec for k in ("weir", "broker", "generator")]
+    return row + [f"{v:.2f}" for v in per] + [f"{sum(per) / cores:.0%}"]
 
 
 def markdown(res):
