@@ -7,7 +7,8 @@
  * committed only when every event of it was processed and every alert of it acknowledged by the
  * broker, and batches are committed in order. If an alert fails, weir stops and commits nothing
  * from that batch on, so a restart re-reads those events. The revoke callback drains every batch
- * before the partitions move on, so no partition changes hands with alerts in flight.
+ * before the partitions move on, so no partition changes hands with alerts in flight. Batches,
+ * commits and transactions are filter/pipeline_batch.c; this file is the loop around them.
  *
  * Backpressure: when batches pile up waiting for acknowledgements (a slow alerts broker), the
  * assigned partitions are paused and resumed once the backlog drains; when a worker queue is
@@ -31,51 +32,10 @@
 #include "weir/log.h"
 #include "weir/metrics.h"
 #include "weir/reload.h"
+#include "pipeline_priv.h"
 #include "workers.h"
 
 #define MAX_PENDING_BATCHES 8 /* pause consumption beyond this many unacknowledged batches */
-
-typedef struct {
-    char *topic;
-    int32_t partition;
-    int eof;       /* reached the end and nothing newer seen since */
-    wk_stream *stream; /* its parser and the worker its events go to */
-} assigned_t;
-
-typedef struct pipeline {
-    const weir_pipeline_opts *o;
-    const weir_engine *eng;
-    weir_pipeline_stats *st;
-    rd_kafka_t *consumer;
-    rd_kafka_t *producer;
-    wk_pool *pool;
-    wk_shared sh;
-
-    wk_batch *open;                   /* collecting events */
-    wk_batch *pending, *pending_tail; /* sealed, waiting for processing and acks, in order */
-    size_t npending;
-    int paused;
-    int draining; /* commits are synchronous while draining */
-
-    double t_first;
-    atomic_int failed; /* an alert failed or a fatal Kafka error: stop, commit no more */
-    atomic_uint_least64_t acked, nacked; /* alerts acknowledged / refused by the broker */
-    pthread_mutex_t fatal_mu;
-    char fatal_msg[512];
-
-    assigned_t *assigned;
-    /* the previous event's partition: events come in runs, and a search per event is a strcmp
-     * per assigned partition. Forgotten whenever the array changes. */
-    assigned_t *last_a;
-    const rd_kafka_topic_t *last_rkt;
-    size_t nassigned, capassigned;
-    /* the open batch's offset entry for the previous event's partition, for the same reason;
-     * an index, as adding entries may move them. Forgotten whenever a batch opens. */
-    const wk_batch *off_b;
-    const rd_kafka_topic_t *off_rkt;
-    int32_t off_part;
-    int off_idx;
-} pipeline;
 
 static void fatal_cb(void *ctx, const char *msg)
 {
@@ -88,7 +48,7 @@ static void fatal_cb(void *ctx, const char *msg)
     pthread_mutex_unlock(&p->fatal_mu);
 }
 
-__attribute__((format(printf, 2, 3))) static void set_fatal(pipeline *p, const char *fmt, ...)
+void pipeline_set_fatal(pipeline *p, const char *fmt, ...)
 {
     char msg[512];
     va_list ap;
@@ -118,7 +78,7 @@ static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
     pipeline *p = opaque;
     if (m->err) {
         atomic_fetch_add(&p->nacked, 1);
-        set_fatal(p, "delivery to '%s' failed: %s", rd_kafka_topic_name(m->rkt),
+        pipeline_set_fatal(p, "delivery to '%s' failed: %s", rd_kafka_topic_name(m->rkt),
                   rd_kafka_err2str(m->err));
     } else if (strcmp(rd_kafka_topic_name(m->rkt), p->o->alerts_topic) == 0) {
         atomic_fetch_add(&p->acked, 1); /* dead letters are waited for, not counted here */
@@ -132,194 +92,12 @@ static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
     if (err == RD_KAFKA_RESP_ERR__FATAL) {
         char fstr[512];
         rd_kafka_fatal_error(rk, fstr, sizeof(fstr));
-        set_fatal(p, "fatal Kafka error in %s: %s", rd_kafka_name(rk), fstr);
+        pipeline_set_fatal(p, "fatal Kafka error in %s: %s", rd_kafka_name(rk), fstr);
         return;
     }
     /* transient: librdkafka retries by itself (broker down, rebalances); say so and go on */
     wlog(WLOG_WARN, reason, "client", rd_kafka_name(rk), "error",
          rd_kafka_err2name((rd_kafka_resp_err_t)err), NULL);
-}
-
-/* ---- batches ------------------------------------------------------------------------------- */
-
-static wk_batch *batch_new(void)
-{
-    wk_batch *b = calloc(1, sizeof(*b));
-    if (!b)
-        return NULL;
-    atomic_init(&b->remaining, 1); /* the "open" token, given back by seal */
-    atomic_init(&b->inflight, 0);
-    b->opened = weir_now_s();
-    if (!(b->offsets = rd_kafka_topic_partition_list_new(16))) {
-        free(b);
-        return NULL;
-    }
-    return b;
-}
-
-static void batch_free(wk_batch *b)
-{
-    rd_kafka_topic_partition_list_destroy(b->offsets);
-    free(b);
-}
-
-static void txn_commit_batch(pipeline *p);
-static void txn_begin(pipeline *p);
-static int batch_done(wk_batch *b);
-
-static void idle(void *ctx);
-
-static void seal(pipeline *p)
-{
-    /* every wait for workers (a transaction's commit, a drain, a reload) starts here, and a
-     * staged event would never be processed */
-    wk_pool_flush(p->pool, idle, p);
-    wk_batch *b = p->open;
-    if (!b)
-        return;
-    p->open = NULL;
-    atomic_fetch_sub(&b->remaining, 1);
-    if (p->pending_tail)
-        p->pending_tail->next = b;
-    else
-        p->pending = b;
-    p->pending_tail = b;
-    p->npending++;
-    if (p->o->exactly_once)
-        txn_commit_batch(p);
-}
-
-static int batch_done(wk_batch *b)
-{
-    return atomic_load(&b->remaining) == 0 && atomic_load(&b->inflight) == 0;
-}
-
-/*
- * Commits in flow are asynchronous: librdkafka sends them in order on the coordinator
- * connection, a later commit covers an earlier one that failed, and a failed later one only
- * means re-reading (duplicates, never loss). A synchronous commit per batch would cost a broker
- * round trip per batch. While draining (revoke, shutdown) commits are synchronous, so they have
- * landed before the partitions move on.
- */
-static void commit(pipeline *p, wk_batch *b)
-{
-    if (b->offsets->cnt == 0)
-        return;
-    rd_kafka_resp_err_t e = rd_kafka_commit(p->consumer, b->offsets, !p->draining);
-    if (e) {
-        /* e.g. a rebalance fenced this generation: the events will be re-read by their new
-         * owner, so this costs duplicates, never loss */
-        p->st->commit_errors++;
-        wlog(WLOG_WARN, "offset commit failed; events after the last commit will be re-read",
-             "error", rd_kafka_err2str(e), NULL);
-    } else {
-        p->st->commits++;
-    }
-}
-
-/* Commits the complete batches at the head of the queue, in order. */
-static void settle(pipeline *p)
-{
-    if (p->o->exactly_once)
-        return; /* offsets go with the transaction (txn_commit_batch) */
-    while (p->pending && batch_done(p->pending)) {
-        wk_batch *b = p->pending;
-        if (atomic_load(&p->failed))
-            return; /* nothing from the failed batch on may be committed */
-        commit(p, b);
-        p->pending = b->next;
-        if (!p->pending)
-            p->pending_tail = NULL;
-        p->npending--;
-        batch_free(b);
-    }
-}
-
-static void idle(void *ctx)
-{
-    pipeline *p = ctx;
-    rd_kafka_poll(p->producer, 0); /* delivery reports; never block: a worker may free a slot */
-    settle(p);
-}
-
-/* ---- exactly-once -------------------------------------------------------------------------
- *
- * With delivery: exactly-once, each batch is one Kafka transaction: its alerts and its consumed
- * offsets (send_offsets_to_transaction, with the consumer group metadata so a rebalance fences
- * a zombie) are committed together. A read_committed reader of the alerts topic then sees each
- * alert once, even when weir is killed mid-batch: the open transaction is aborted by the broker
- * (or by the next instance with the same transactional.id) and its events are re-read. Batches
- * are therefore strictly one after another in this mode.
- */
-
-/* Handles a transactional call's error. Returns 1 to retry, 0 on success, -1 when fatal. */
-static int txn_error(pipeline *p, rd_kafka_error_t *e, const char *what)
-{
-    if (!e)
-        return 0;
-    int rc;
-    if (rd_kafka_error_is_retriable(e)) {
-        rc = 1;
-    } else {
-        if (rd_kafka_error_txn_requires_abort(e)) {
-            /* the alerts of this batch become invisible to read_committed readers and its
-             * offsets are not committed: a restart re-reads the batch */
-            rd_kafka_error_t *ae = rd_kafka_abort_transaction(p->producer, 30000);
-            if (ae)
-                rd_kafka_error_destroy(ae);
-        }
-        set_fatal(p, "%s failed: %s", what, rd_kafka_error_string(e));
-        rc = -1;
-    }
-    rd_kafka_error_destroy(e);
-    return rc;
-}
-
-static void txn_begin(pipeline *p)
-{
-    if (p->o->exactly_once && txn_error(p, rd_kafka_begin_transaction(p->producer),
-                                        "begin_transaction") != 0)
-        set_fatal(p, "cannot begin a transaction");
-}
-
-/* Waits for the sealed batch, then commits its alerts and offsets as one transaction. */
-static void txn_commit_batch(pipeline *p)
-{
-    while (p->pending && !batch_done(p->pending) && !atomic_load(&p->failed))
-        rd_kafka_poll(p->producer, 5);
-    if (!p->pending || atomic_load(&p->failed))
-        return;
-    wk_batch *b = p->pending;
-    rd_kafka_consumer_group_metadata_t *cgmd = rd_kafka_consumer_group_metadata(p->consumer);
-    int r;
-    while ((r = txn_error(p, rd_kafka_send_offsets_to_transaction(p->producer, b->offsets, cgmd,
-                                                                  30000),
-                          "send_offsets_to_transaction")) == 1)
-        ;
-    rd_kafka_consumer_group_metadata_destroy(cgmd);
-    while (r == 0 && (r = txn_error(p, rd_kafka_commit_transaction(p->producer, 30000),
-                                    "commit_transaction")) == 1)
-        ;
-    if (r != 0)
-        return;
-    p->st->commits++;
-    p->pending = NULL;
-    p->pending_tail = NULL;
-    p->npending = 0;
-    batch_free(b);
-}
-
-/* Seals the open batch and waits until every batch is processed, acknowledged and committed
- * (or something failed). */
-static void drain(pipeline *p)
-{
-    seal(p);
-    p->draining = 1;
-    while (p->pending && !atomic_load(&p->failed)) {
-        rd_kafka_poll(p->producer, 10);
-        settle(p);
-    }
-    p->draining = 0;
 }
 
 static void set_paused(pipeline *p, int pause)
@@ -363,7 +141,7 @@ static void track_assign(pipeline *p, const rd_kafka_topic_partition_list_t *par
             size_t nc = p->capassigned ? p->capassigned * 2 : 16;
             assigned_t *na = realloc(p->assigned, nc * sizeof(*na));
             if (!na) {
-                set_fatal(p, "out of memory tracking partitions");
+                pipeline_set_fatal(p, "out of memory tracking partitions");
                 return;
             }
             p->assigned = na;
@@ -371,14 +149,14 @@ static void track_assign(pipeline *p, const rd_kafka_topic_partition_list_t *par
         }
         assigned_t *a = &p->assigned[p->nassigned];
         if (!(a->topic = strdup(parts->elems[i].topic))) {
-            set_fatal(p, "out of memory tracking partitions");
+            pipeline_set_fatal(p, "out of memory tracking partitions");
             return;
         }
         a->partition = parts->elems[i].partition;
         a->eof = 0;
         p->nassigned++;
         if (!(a->stream = wk_pool_stream(p->pool, a->topic, a->partition, 1))) {
-            set_fatal(p, "out of memory tracking partitions");
+            pipeline_set_fatal(p, "out of memory tracking partitions");
             return;
         }
     }
@@ -445,7 +223,7 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     /* revoked or lost: settle what we hold before the partitions move on */
     wlog(WLOG_INFO, "partitions revoked", "count", n, NULL);
     if (err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS)
-        drain(p);
+        pipeline_drain(p);
     track_revoke(p, parts, err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS && !p->pending &&
                                !atomic_load(&p->failed));
     if (cooperative)
@@ -485,26 +263,26 @@ static void dispatch(pipeline *p, rd_kafka_message_t *m)
         a->eof = 0;
     wk_stream *s = a && a->stream ? a->stream : wk_pool_stream(p->pool, topic, m->partition, 0);
     if (!s) {
-        set_fatal(p, "out of memory creating a parser");
+        pipeline_set_fatal(p, "out of memory creating a parser");
         rd_kafka_message_destroy(m);
         return;
     }
     if (!p->open) {
-        if (!(p->open = batch_new())) {
-            set_fatal(p, "out of memory opening a batch");
+        if (!(p->open = pipeline_batch_new())) {
+            pipeline_set_fatal(p, "out of memory opening a batch");
             rd_kafka_message_destroy(m);
             return;
         }
         p->off_b = NULL; /* a new batch may sit where a freed one was */
-        txn_begin(p);
+        pipeline_txn_begin(p);
     }
     if (p->t_first == 0)
         p->t_first = weir_now_s(); /* rates count from the first event, not the group join */
     note_offset(p, m, topic);
     p->open->nevents++;
-    wk_pool_dispatch(p->pool, s, m, p->open, idle, p); /* m now belongs to the worker */
+    wk_pool_dispatch(p->pool, s, m, p->open, pipeline_idle, p); /* m now belongs to the worker */
     if (p->open->nevents >= p->o->batch_max) /* here, not after the whole consumer read */
-        seal(p);
+        pipeline_seal(p);
 }
 
 /*
@@ -538,7 +316,7 @@ static void maybe_swap(pipeline *p)
     const weir_engine *ne = weir_reloader_pending(p->o->reload);
     if (!ne)
         return;
-    seal(p);
+    pipeline_seal(p);
     for (;;) {
         int busy = 0;
         for (wk_batch *b = p->pending; b; b = b->next)
@@ -546,7 +324,7 @@ static void maybe_swap(pipeline *p)
                 busy = 1;
         if (!busy || atomic_load(&p->failed))
             break;
-        idle(p);
+        pipeline_idle(p);
         usleep(200);
     }
     if (atomic_load(&p->failed))
@@ -852,13 +630,13 @@ weir_pipe_status weir_pipeline_run(const weir_pipeline_opts *o, const weir_engin
                 dispatch(&p, m);
             }
         }
-        wk_pool_flush(p.pool, idle, &p);
+        wk_pool_flush(p.pool, pipeline_idle, &p);
         rd_kafka_poll(p.producer, 0); /* delivery reports */
         double tn = weir_now_s();
         if (p.open && (p.open->nevents >= o->batch_max ||
                        (tn - p.open->opened) * 1000 >= o->batch_ms || n <= 0))
-            seal(&p);
-        settle(&p);
+            pipeline_seal(&p);
+        pipeline_settle(&p);
         /* backpressure: too many batches waiting for acknowledgements */
         if (!p.paused && p.npending >= MAX_PENDING_BATCHES)
             set_paused(&p, 1);
@@ -867,7 +645,7 @@ weir_pipe_status weir_pipeline_run(const weir_pipeline_opts *o, const weir_engin
         if (o->reload)
             maybe_swap(&p);
         if (o->exit_eof && all_drained(&p)) {
-            drain(&p);
+            pipeline_drain(&p);
             if (all_drained(&p)) /* nothing new arrived while draining */
                 break;
         }
@@ -882,7 +660,7 @@ weir_pipe_status weir_pipeline_run(const weir_pipeline_opts *o, const weir_engin
     }
     rd_kafka_queue_destroy(cq);
     if (!atomic_load(&p.failed))
-        drain(&p);
+        pipeline_drain(&p);
     if (atomic_load(&p.failed)) {
         snprintf(err, errlen, "%s", p.fatal_msg);
         rc = WEIR_PIPE_RUNTIME;
@@ -920,10 +698,10 @@ out:
     st->elapsed_s = weir_now_s() - (p.t_first > 0 ? p.t_first : t0);
     for (wk_batch *b = p.pending, *nb; b; b = nb) {
         nb = b->next;
-        batch_free(b);
+        pipeline_batch_free(b);
     }
     if (p.open)
-        batch_free(p.open);
+        pipeline_batch_free(p.open);
     for (size_t i = 0; i < p.nassigned; i++)
         free(p.assigned[i].topic);
     free(p.assigned);
