@@ -61,6 +61,16 @@ def soak_growth(s):
     return med(later[-q:]) - med(later[:q])
 
 
+def soak_floors(s):
+    """The lowest RSS of the soak's first and last quarter (after minute 1). When weir falls
+    behind, librdkafka's prefetch and the queues fill and RSS rises with the backlog (bounded by
+    their settings), then falls back once weir has caught up; a median then says how long weir
+    was behind. A leak raises the floor, the RSS of a caught-up weir."""
+    later = [m for t, m in s["rss_mb"] if t >= 60] or [m for _, m in s["rss_mb"]]
+    q = max(1, len(later) // 4)
+    return min(later[:q]), min(later[-q:])
+
+
 def _table(head, rows):
     """Markdown table lines: head is the column names, rows lists of already formatted cells."""
     return ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)] + \
@@ -102,9 +112,10 @@ def _latency_lines(res):
     if res.get("latency_sweep"):
         L += ["", "Latency at each rate (the first row is the one above); cores = CPU seconds per "
               "second of weir, the broker and the load generator during the load, busy = their "
-              f"sum over the machine's {cores} cores:", ""] + _table(
+              f"sum over the machine's {cores} cores, stolen = the share of the VM's CPU time "
+              "its hypervisor gave to other guests meanwhile (/proc/stat):", ""] + _table(
             ["events/s", "p50 ms", "p99 ms", "p99.9 ms", "weir cores", "broker cores",
-             "generator cores", "busy"],
+             "generator cores", "busy", "stolen"],
             [_latency_row(x, cores) for x in [lt] + res["latency_sweep"]])
     return L
 
@@ -114,9 +125,10 @@ def _latency_row(x, cores):
            f"{x['p999_ms']:.1f}"]
     c, sec = x.get("cpu_s"), x.get("seconds")
     if not c or not sec:  # results from before the CPU was recorded
-        return row + ["-"] * 4
+        return row + ["-"] * 5
     per = [c[k] / sec for k in ("weir", "broker", "generator")]
-    return row + [f"{v:.2f}" for v in per] + [f"{sum(per) / cores:.0%}"]
+    steal = f"{x['steal_share']:.0%}" if "steal_share" in x else "-"
+    return row + [f"{v:.2f}" for v in per] + [f"{sum(per) / cores:.0%}", steal]
 
 
 def markdown(res):
@@ -173,8 +185,13 @@ def markdown(res):
         s = res["soak"]
         L += ["", f"Soak: {s['minutes']:g} minutes at {s['rate']:,.0f} events/s: RSS after the "
               f"first minute {s['rss_after_1min_min']:.0f}..{s['rss_after_1min_max']:.0f} MB, "
-              f"{soak_growth(s):+.0f} MB from its first quarter to its last (medians); "
-              f"p99 latency {s['p99_ms']:.1f} ms."]
+              f"{soak_growth(s):+.0f} MB from its first quarter to its last (medians); lowest "
+              "RSS {:.0f} MB in the first quarter, {:.0f} MB in the last; ".format(*soak_floors(s)) +
+              f"p99 latency {s['p99_ms']:.1f} ms" +
+              (f"; CPU cores used: weir {s['cpu_s']['weir'] / (s['minutes'] * 60):.2f}, broker "
+               f"{s['cpu_s']['broker'] / (s['minutes'] * 60):.2f}, load generator "
+               f"{s['cpu_s']['generator'] / (s['minutes'] * 60):.2f}" if "cpu_s" in s else "") +
+              (f"; {s['steal_share']:.0%} stolen" if "steal_share" in s else "") + "."]
     return "\n".join(L) + "\n"
 
 
