@@ -319,6 +319,8 @@ int main(int argc, char **argv)
 
     rd_kafka_t *prod = producer_new();
     rd_kafka_topic_t *rkt = rd_kafka_topic_new(prod, opt.topic, NULL);
+    if (!rkt)
+        die(opt.topic, rd_kafka_err2str(rd_kafka_last_error()));
     char line[512];
     long produced = 0, attacks = 0, queue_full = 0;
     double cpu0 = cpu_s();
