@@ -51,14 +51,20 @@ def targets(res):
     return out
 
 
+def _soak_quarters(s):
+    """The soak's RSS samples (MB) of its first and last quarter, after minute 1."""
+    later = [m for t, m in s["rss_mb"] if t >= 60] or [m for _, m in s["rss_mb"]]
+    q = max(1, len(later) // 4)
+    return later[:q], later[-q:]
+
+
 def soak_growth(s):
     """What a leak would show: the median RSS of the soak's last quarter minus that of its first
     (after minute 1). The range alone is not it: jemalloc hands memory back and takes it again,
     so RSS swings by tens of MB (19-55 MB in one run) with no trend."""
-    later = [m for t, m in s["rss_mb"] if t >= 60] or [m for _, m in s["rss_mb"]]
-    q = max(1, len(later) // 4)
+    first, last = _soak_quarters(s)
     med = lambda xs: sorted(xs)[len(xs) // 2]
-    return med(later[-q:]) - med(later[:q])
+    return med(last) - med(first)
 
 
 def soak_floors(s):
@@ -66,9 +72,8 @@ def soak_floors(s):
     behind, librdkafka's prefetch and the queues fill and RSS rises with the backlog (bounded by
     their settings), then falls back once weir has caught up; a median then says how long weir
     was behind. A leak raises the floor, the RSS of a caught-up weir."""
-    later = [m for t, m in s["rss_mb"] if t >= 60] or [m for _, m in s["rss_mb"]]
-    q = max(1, len(later) // 4)
-    return min(later[:q]), min(later[-q:])
+    first, last = _soak_quarters(s)
+    return min(first), min(last)
 
 
 def _table(head, rows):
