@@ -60,6 +60,9 @@ static void run_usage(FILE *fp)
             "      --batch-ms MS       ... or every MS milliseconds (default: 200)\n"
             "      --connect-timeout S fail if the brokers do not answer within S seconds\n"
             "                          (default: 10)\n"
+            "      --shutdown-timeout S\n"
+            "                          on SIGTERM, stop waiting for the brokers after S seconds\n"
+            "                          (default: 20)\n"
             "      --log-level L       debug, info, warn or error (default: info)\n"
             "      --log-format F      json (default: one object per line) or text\n"
             "      --metrics ADDR      serve Prometheus metrics on ADDR (host:port, ':9090' for\n"
@@ -71,9 +74,11 @@ static void run_usage(FILE *fp)
             "The rules are reloaded without a restart on SIGHUP and when their files change\n"
             "(Kubernetes ConfigMap updates included): compiled in the background, swapped in\n"
             "between batches; a reload that fails keeps the rules in use and logs why.\n"
-            "SIGINT/SIGTERM finish the current batch, commit and leave the group; a second\n"
-            "signal exits at once. Exit status: 0 stopped cleanly, 1 runtime failure (e.g. an\n"
-            "alert the broker refused), 2 bad usage, rules, configuration or unreachable brokers.\n"
+            "SIGINT/SIGTERM finish the current batch, commit and leave the group; when the\n"
+            "brokers do not answer within --shutdown-timeout, weir exits 1 and what it had not\n"
+            "committed is read again on restart. A second signal exits at once. Exit status:\n"
+            "0 stopped cleanly, 1 runtime failure (e.g. an alert the broker refused, or the\n"
+            "shutdown timed out), 2 bad usage, rules, configuration or unreachable brokers.\n"
             "\n",
             cli_default_patterns());
     weir_config_help(fp);
@@ -83,6 +88,7 @@ enum {
     OPT_BATCH = 256,
     OPT_BATCH_MS,
     OPT_CONNECT_TIMEOUT,
+    OPT_SHUTDOWN_TIMEOUT,
     OPT_LOG_LEVEL,
     OPT_LOG_FORMAT,
     OPT_MAX_EVENT,
@@ -112,6 +118,7 @@ static const struct {
     {OPT_BATCH, "--batch", "batch.max_events", NULL},
     {OPT_BATCH_MS, "--batch-ms", "batch.max_ms", "ms"},
     {OPT_CONNECT_TIMEOUT, "--connect-timeout", "connect_timeout", "s"},
+    {OPT_SHUTDOWN_TIMEOUT, "--shutdown-timeout", "shutdown_timeout", "s"},
     {OPT_LOG_LEVEL, "--log-level", "log.level", NULL},
     {OPT_LOG_FORMAT, "--log-format", "log.format", NULL},
     {OPT_METRICS, "--metrics", "metrics.listen", NULL},
@@ -259,6 +266,7 @@ int cmd_run(int argc, char **argv)
         {"batch", required_argument, 0, OPT_BATCH},
         {"batch-ms", required_argument, 0, OPT_BATCH_MS},
         {"connect-timeout", required_argument, 0, OPT_CONNECT_TIMEOUT},
+        {"shutdown-timeout", required_argument, 0, OPT_SHUTDOWN_TIMEOUT},
         {"log-level", required_argument, 0, OPT_LOG_LEVEL},
         {"log-format", required_argument, 0, OPT_LOG_FORMAT},
         {"print-config", no_argument, 0, OPT_PRINT_CONFIG},
@@ -388,6 +396,13 @@ int cmd_run(int argc, char **argv)
         weir_pipeline_run(&o, weir_reloader_current(rl), &st, err, sizeof(err));
     weir_metrics_publish(metrics, &st, -1, weir_engine_rules_hash(weir_reloader_current(rl)));
     rc = report_end(ps, &st, err);
+    if (st.consumer_abandoned) {
+        /* librdkafka's threads still wait on the silent brokers for that consumer: leave
+         * without the exit handlers, which would tear down what those threads use */
+        weir_metrics_stop(metrics);
+        fflush(NULL);
+        _exit(rc);
+    }
 
 out:
     weir_metrics_stop(metrics);

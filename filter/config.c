@@ -73,6 +73,10 @@ const cfg_def cfg_defs[WEIR_CFG__COUNT] = {
     [WEIR_CFG_CONNECT_TIMEOUT] = {"connect_timeout", "WEIR_CONNECT_TIMEOUT", T_DURATION, "10s", 100,
                                   600000, NULL, 0,
                                   "Startup fails if the brokers do not answer within this."},
+    [WEIR_CFG_SHUTDOWN_TIMEOUT] = {"shutdown_timeout", "WEIR_SHUTDOWN_TIMEOUT", T_DURATION, "20s",
+                                   100, 3600000, NULL, 0,
+                                   "On SIGTERM, stop waiting for the brokers after this: what is "
+                                   "not committed by then is read again on restart."},
     [WEIR_CFG_EXIT_EOF] = {"exit_eof", "WEIR_EXIT_EOF", T_BOOL, "false", 0, 0, NULL, 0,
                            "Exit once every assigned partition is drained (tests, backfills)."},
     [WEIR_CFG_LOG_LEVEL] = {"log.level", "WEIR_LOG_LEVEL", T_ENUM, "info", 0, 0, LOG_LEVEL_VALUES,
@@ -679,6 +683,7 @@ int weir_config_pipeline_opts(const weir_config *c, weir_pipeline_opts *o, char 
     o->batch_max = (size_t)c->s[WEIR_CFG_BATCH_MAX_EVENTS].i;
     o->batch_ms = (int)c->s[WEIR_CFG_BATCH_MAX_MS].i;
     o->connect_timeout_ms = (int)c->s[WEIR_CFG_CONNECT_TIMEOUT].i;
+    o->shutdown_timeout_ms = (int)c->s[WEIR_CFG_SHUTDOWN_TIMEOUT].i;
     o->workers = (size_t)c->s[WEIR_CFG_WORKERS].i;
     o->exactly_once = c->s[WEIR_CFG_DELIVERY].i == WEIR_CFG_DELIVERY_EXACTLY_ONCE;
     o->progress_s = (double)c->s[WEIR_CFG_PROGRESS_INTERVAL].i / 1000.0;

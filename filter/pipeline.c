@@ -66,6 +66,7 @@ void weir_pipeline_opts_init(weir_pipeline_opts *o)
     o->batch_max = 100000;
     o->batch_ms = 200;
     o->connect_timeout_ms = 10000;
+    o->shutdown_timeout_ms = 20000;
     o->format = WEIR_FMT_AUTO;
 }
 
@@ -426,6 +427,44 @@ static rd_kafka_t *make_consumer(pipeline *p, char *err, size_t errlen)
     return rk;
 }
 
+/* ---- stopping --------------------------------------------------------------------------- */
+
+/*
+ * Leaves the group as rd_kafka_consumer_close does, serving the revoke callback, but gives up
+ * at the shutdown deadline: with the group coordinator unreachable, that call waited without
+ * end (measured with librdkafka 2.0.2: still waiting after 400 s). Returns 1 when closed.
+ */
+static int close_consumer(pipeline *p)
+{
+    rd_kafka_queue_t *q = rd_kafka_queue_new(p->consumer);
+    rd_kafka_error_t *e = q ? rd_kafka_consumer_close_queue(p->consumer, q) : NULL;
+    if (!q || e) {
+        wlog(WLOG_WARN, "could not leave the consumer group", "error",
+             e ? rd_kafka_error_string(e) : "out of memory", NULL);
+        if (e)
+            rd_kafka_error_destroy(e);
+        if (q)
+            rd_kafka_queue_destroy(q);
+        return 0;
+    }
+    /* at least 2 s even when the drain used up the deadline: a group left late stalls the
+     * other members for session.timeout.ms */
+    double until = p->deadline > weir_now_s() + 2 ? p->deadline : weir_now_s() + 2;
+    int closed;
+    while (!(closed = rd_kafka_consumer_closed(p->consumer)) && weir_now_s() < until) {
+        rd_kafka_event_t *ev = rd_kafka_queue_poll(q, 100);
+        /* the queue is served as events, not callbacks: the revoke comes as an event, and
+         * until it is answered (unassign) the group waits for it, and close with it */
+        if (ev && rd_kafka_event_type(ev) == RD_KAFKA_EVENT_REBALANCE)
+            rebalance_cb(p->consumer, rd_kafka_event_error(ev),
+                         rd_kafka_event_topic_partition_list(ev), p);
+        if (ev)
+            rd_kafka_event_destroy(ev);
+    }
+    rd_kafka_queue_destroy(q);
+    return closed;
+}
+
 static int subscribe(pipeline *p, char *err, size_t errlen)
 {
     rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new((int)p->o->ntopics);
@@ -659,23 +698,45 @@ weir_pipe_status weir_pipeline_run(const weir_pipeline_opts *o, const weir_engin
         }
     }
     rd_kafka_queue_destroy(cq);
-    if (!atomic_load(&p.failed))
+    /* from here on every wait for the brokers ends at the deadline (set already when a
+     * wait inside the loop saw the signal) */
+    if (p.deadline == 0)
+        p.deadline = weir_now_s() + o->shutdown_timeout_ms / 1000.0;
+    if (!atomic_load(&p.failed)) {
         pipeline_drain(&p);
+        if (p.pending && !atomic_load(&p.failed))
+            pipeline_give_up(&p);
+    }
     if (atomic_load(&p.failed)) {
         snprintf(err, errlen, "%s", p.fatal_msg);
         rc = WEIR_PIPE_RUNTIME;
     }
 
 out:
+    if (p.deadline == 0)
+        p.deadline = weir_now_s() + o->shutdown_timeout_ms / 1000.0;
     if (o->exactly_once && p.producer && atomic_load(&p.failed)) {
         /* don't leave read_committed readers waiting for the transaction timeout */
-        rd_kafka_error_t *ae = rd_kafka_abort_transaction(p.producer, 10000);
+        rd_kafka_error_t *ae =
+            rd_kafka_abort_transaction(p.producer, pipeline_left_ms(&p, 10000, 500));
         if (ae)
             rd_kafka_error_destroy(ae);
     }
-    if (p.consumer) /* leave the group now rather than after session.timeout.ms (the revoke
-                     * callback finds the batches settled, or not to be committed) */
-        rd_kafka_consumer_close(p.consumer);
+    /* leave the group now rather than after session.timeout.ms (the revoke callback finds the
+     * batches settled, or not to be committed) */
+    int left = p.consumer ? close_consumer(&p) : 1;
+    if (p.commitq)
+        rd_kafka_queue_destroy(p.commitq);
+    if (!left && rc == WEIR_PIPE_OK) {
+        snprintf(err, errlen, "could not leave the consumer group within shutdown_timeout "
+                 "(%.1f s): the brokers did not answer. Offsets committed since they stopped "
+                 "answering may not have landed; those events are read again on restart",
+                 o->shutdown_timeout_ms / 1000.0);
+        rc = WEIR_PIPE_RUNTIME;
+    } else if (!left) {
+        wlog(WLOG_WARN, "could not leave the consumer group either: the group coordinator "
+             "will notice after session.timeout.ms", NULL);
+    }
     wk_pool_stats(p.pool, st);
     if (p.pool && st->consumed > 0) { /* the load each worker carried, moves included */
         char per[256];
@@ -685,10 +746,20 @@ out:
     /* the workers may still hold messages of the consumer after a failure: they are
      * processed (skipped) and released before the consumer is destroyed */
     wk_pool_stop(p.pool);
-    if (p.consumer)
+    /* not closed in time: librdkafka 2.0.2's destroy then waits for the group's requests to
+     * the silent brokers (measured: over 40 s with the broker frozen), so the handle is left
+     * to the process's exit (cmd_run) */
+    if (p.consumer && left)
         rd_kafka_destroy(p.consumer);
+    st->consumer_abandoned = p.consumer && !left;
     if (p.producer) {
-        rd_kafka_flush(p.producer, 10000);
+        /* after a failure nothing waits for these alerts any more: their events' offsets are
+         * not committed. What the broker does not take in time is dropped here, and produced
+         * again when the events are read again. */
+        if (rd_kafka_flush(p.producer, pipeline_left_ms(&p, 10000, 500)) != 0) {
+            rd_kafka_purge(p.producer, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+            rd_kafka_poll(p.producer, 0);
+        }
         rd_kafka_destroy(p.producer);
     }
     if (o->reload)

@@ -66,18 +66,43 @@ void pipeline_seal(pipeline *p)
         txn_commit_batch(p);
 }
 
+/* A synchronous commit that gives up at the shutdown deadline: rd_kafka_commit waits for an
+ * unreachable coordinator as long as librdkafka does. The result is told apart from those of
+ * earlier commits that gave up by its sequence number. */
+static rd_kafka_resp_err_t commit_wait(pipeline *p, const rd_kafka_topic_partition_list_t *offs)
+{
+    if (!p->commitq && !(p->commitq = rd_kafka_queue_new(p->consumer)))
+        return RD_KAFKA_RESP_ERR__CRIT_SYS_RESOURCE;
+    uintptr_t seq = ++p->commit_seq;
+    rd_kafka_resp_err_t e = rd_kafka_commit_queue(p->consumer, offs, p->commitq, NULL,
+                                                  (void *)seq);
+    if (e)
+        return e;
+    for (;;) {
+        rd_kafka_event_t *ev = rd_kafka_queue_poll(p->commitq, pipeline_left_ms(p, -1, 0));
+        if (!ev)
+            return RD_KAFKA_RESP_ERR__TIMED_OUT;
+        uintptr_t got = (uintptr_t)rd_kafka_event_opaque(ev);
+        e = rd_kafka_event_error(ev);
+        rd_kafka_event_destroy(ev);
+        if (got == seq)
+            return e;
+    }
+}
+
 /*
  * Commits in flow are asynchronous: librdkafka sends them in order on the coordinator
  * connection, a later commit covers an earlier one that failed, and a failed later one only
  * means re-reading (duplicates, never loss). A synchronous commit per batch would cost a broker
  * round trip per batch. While draining (revoke, shutdown) commits are synchronous, so they have
- * landed before the partitions move on.
+ * landed before the partitions move on, or the shutdown deadline passed.
  */
 static void commit(pipeline *p, wk_batch *b)
 {
     if (b->offsets->cnt == 0)
         return;
-    rd_kafka_resp_err_t e = rd_kafka_commit(p->consumer, b->offsets, !p->draining);
+    rd_kafka_resp_err_t e = p->draining ? commit_wait(p, b->offsets)
+                                        : rd_kafka_commit(p->consumer, b->offsets, 1);
     if (e) {
         /* e.g. a rebalance fenced this generation: the events will be re-read by their new
          * owner, so this costs duplicates, never loss */
@@ -105,6 +130,43 @@ void pipeline_settle(pipeline *p)
         p->npending--;
         pipeline_batch_free(b);
     }
+}
+
+int pipeline_overdue(pipeline *p)
+{
+    /* the deadline runs from the signal, whichever wait notices it first: an exactly-once
+     * batch waiting for its alerts would otherwise hold the signal up for message.timeout.ms */
+    if (p->deadline == 0 && p->o->stop && *p->o->stop)
+        p->deadline = weir_now_s() + p->o->shutdown_timeout_ms / 1000.0;
+    return p->deadline > 0 && weir_now_s() >= p->deadline;
+}
+
+/* The brokers did not acknowledge everything by the shutdown deadline: stop waiting, commit
+ * nothing more, and say what that costs. */
+void pipeline_give_up(pipeline *p)
+{
+    size_t events = 0, batches = 0;
+    long alerts = 0;
+    for (wk_batch *b = p->pending; b; b = b->next) {
+        events += b->nevents;
+        alerts += atomic_load(&b->inflight);
+        batches++;
+    }
+    pipeline_set_fatal(p,
+                       "shutdown_timeout (%.1f s) passed with %zu events in %zu batches not "
+                       "committed (%ld of their alerts not acknowledged by the broker): they "
+                       "will be read again on restart",
+                       p->o->shutdown_timeout_ms / 1000.0, events, batches, alerts);
+}
+
+int pipeline_left_ms(const pipeline *p, int cap, int floor)
+{
+    if (p->deadline <= 0)
+        return cap;
+    double ms = (p->deadline - weir_now_s()) * 1000;
+    if (cap >= 0 && ms > cap)
+        ms = cap;
+    return ms < floor ? floor : (int)ms;
 }
 
 void pipeline_idle(void *ctx)
@@ -136,7 +198,8 @@ static int txn_error(pipeline *p, rd_kafka_error_t *e, const char *what)
         if (rd_kafka_error_txn_requires_abort(e)) {
             /* the alerts of this batch become invisible to read_committed readers and its
              * offsets are not committed: a restart re-reads the batch */
-            rd_kafka_error_t *ae = rd_kafka_abort_transaction(p->producer, 30000);
+            rd_kafka_error_t *ae =
+                rd_kafka_abort_transaction(p->producer, pipeline_left_ms(p, 30000, 500));
             if (ae)
                 rd_kafka_error_destroy(ae);
         }
@@ -157,21 +220,32 @@ void pipeline_txn_begin(pipeline *p)
 /* Waits for the sealed batch, then commits its alerts and offsets as one transaction. */
 static void txn_commit_batch(pipeline *p)
 {
-    while (p->pending && !batch_done(p->pending) && !atomic_load(&p->failed))
+    while (p->pending && !batch_done(p->pending) && !atomic_load(&p->failed) &&
+           !pipeline_overdue(p))
         rd_kafka_poll(p->producer, 5);
     if (!p->pending || atomic_load(&p->failed))
         return;
+    if (!batch_done(p->pending)) { /* overdue */
+        pipeline_give_up(p);
+        return;
+    }
     wk_batch *b = p->pending;
     rd_kafka_consumer_group_metadata_t *cgmd = rd_kafka_consumer_group_metadata(p->consumer);
     int r;
-    while ((r = txn_error(p, rd_kafka_send_offsets_to_transaction(p->producer, b->offsets, cgmd,
-                                                                  30000),
-                          "send_offsets_to_transaction")) == 1)
+    /* retriable errors are retried until the shutdown deadline, if there is one */
+    while ((r = txn_error(p, rd_kafka_send_offsets_to_transaction(
+                                 p->producer, b->offsets, cgmd, pipeline_left_ms(p, 5000, 1)),
+                          "send_offsets_to_transaction")) == 1 &&
+           !pipeline_overdue(p))
         ;
     rd_kafka_consumer_group_metadata_destroy(cgmd);
-    while (r == 0 && (r = txn_error(p, rd_kafka_commit_transaction(p->producer, 30000),
-                                    "commit_transaction")) == 1)
+    while (r == 0 && (r = txn_error(p, rd_kafka_commit_transaction(
+                                           p->producer, pipeline_left_ms(p, 5000, 1)),
+                                    "commit_transaction")) == 1 &&
+           !pipeline_overdue(p))
         ;
+    if (r == 1) /* retriable, but overdue */
+        pipeline_give_up(p);
     if (r != 0)
         return;
     p->st->commits++;
@@ -187,7 +261,7 @@ void pipeline_drain(pipeline *p)
 {
     pipeline_seal(p);
     p->draining = 1;
-    while (p->pending && !atomic_load(&p->failed)) {
+    while (p->pending && !atomic_load(&p->failed) && !pipeline_overdue(p)) {
         rd_kafka_poll(p->producer, 10);
         pipeline_settle(p);
     }

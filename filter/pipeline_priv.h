@@ -35,6 +35,12 @@ typedef struct pipeline {
     size_t npending;
     int paused;
     int draining; /* commits are synchronous while draining */
+    /* stopping: the time (weir_now_s) at which waiting for the brokers ends, 0 while running.
+     * Every wait of the shutdown (alerts, commits, transactions, leaving the group) checks it:
+     * with the brokers unreachable, librdkafka would wait minutes, or without end. */
+    double deadline;
+    rd_kafka_queue_t *commitq; /* results of the commits made while draining */
+    uintptr_t commit_seq;
 
     double t_first;
     atomic_int failed; /* an alert failed or a fatal Kafka error: stop, commit no more */
@@ -69,7 +75,14 @@ void pipeline_settle(pipeline *p);
 /* What the pipeline thread does while it waits for a worker: delivery reports, then settle. */
 void pipeline_idle(void *ctx);
 void pipeline_txn_begin(pipeline *p);
-/* Seals the open batch and waits until every batch is committed or something failed. */
+/* Seals the open batch and waits until every batch is committed, something failed or the
+ * deadline passed. */
 void pipeline_drain(pipeline *p);
+/* Whether the shutdown deadline has passed (it starts once a stop is requested); milliseconds
+ * left of it (cap without one, never below floor). */
+int pipeline_overdue(pipeline *p);
+/* Stops waiting at the deadline: commits nothing more, and says what is left uncommitted. */
+void pipeline_give_up(pipeline *p);
+int pipeline_left_ms(const pipeline *p, int cap, int floor);
 
 #endif

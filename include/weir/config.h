@@ -50,6 +50,7 @@ typedef enum weir_cfg_key {
     WEIR_CFG_BATCH_MAX_EVENTS,  /* int */
     WEIR_CFG_BATCH_MAX_MS,      /* duration, milliseconds */
     WEIR_CFG_CONNECT_TIMEOUT,   /* duration, milliseconds */
+    WEIR_CFG_SHUTDOWN_TIMEOUT,  /* duration, milliseconds */
     WEIR_CFG_EXIT_EOF,          /* bool */
     WEIR_CFG_LOG_LEVEL,         /* enum, index = wlog_level */
     WEIR_CFG_LOG_FORMAT,        /* enum, index = wlog_format */

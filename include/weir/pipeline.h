@@ -32,6 +32,8 @@ typedef struct weir_pipeline_opts {
     size_t batch_max;       /* commit after this many events ... */
     int batch_ms;           /* ... or this many milliseconds, whichever comes first */
     int connect_timeout_ms; /* startup: fail if the brokers do not answer within this */
+    int shutdown_timeout_ms; /* stopping: give up on unacknowledged alerts and the group
+                              * leave after this (what is not committed is read again) */
     weir_format format;     /* log format of the input topics (WEIR_FMT_AUTO: detect) ... */
     /* ... unless per_topic_format: formats[i] is the format of topics[i] */
     int per_topic_format;
@@ -69,6 +71,9 @@ typedef struct weir_pipeline_stats {
     uint64_t pauses;         /* times input was paused for alerts acknowledged too slowly */
     uint64_t partition_moves; /* partitions handed to a less busy worker (nothing in flight) */
     double elapsed_s;        /* from the first event to the end */
+    /* the consumer could not leave its group before shutdown_timeout (brokers unreachable):
+     * librdkafka cannot destroy it until they answer, so it is left to the process's exit */
+    int consumer_abandoned;
 } weir_pipeline_stats;
 
 typedef enum {

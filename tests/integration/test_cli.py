@@ -271,7 +271,7 @@ def test_print_config_shows_precedence_origins_and_redacts_secrets():
                        "kafka:\n  consumer:\n    sasl.password: hunter2\n")
     try:
         r = run_env({"WEIR_WORKERS": "5"}, "run", "-c", path, "--delivery", "at-least-once",
-                    "--print-config")
+                    "--shutdown-timeout", "7", "--print-config")
     finally:
         os.unlink(path)
     assert r.returncode == 0, r.stderr
@@ -279,6 +279,7 @@ def test_print_config_shows_precedence_origins_and_redacts_secrets():
     assert re.search(r'^brokers: "file:9092"\s+# .*:1$', out, re.M), out
     assert re.search(r"^workers: 5\s+# WEIR_WORKERS$", out, re.M), out
     assert re.search(r"^delivery: at-least-once\s+# command line$", out, re.M), out
+    assert re.search(r"^shutdown_timeout: 7s\s+# command line$", out, re.M), out
     assert "hunter2" not in out and "[redacted]" in out, out
 
 

@@ -9,7 +9,9 @@ partitions with a known set of attacks, and
   - SIGKILL mid-stream, then restart: nothing lost (at-least-once); duplicates are counted and
     reported;
   - the broker stopped for 10 s mid-stream and started again: weir recovers by itself, nothing
-    lost.
+    lost;
+  - SIGTERM while alerts wait longer than --shutdown-timeout, and SIGTERM with the broker
+    frozen: exit 1 within the timeout, saying why; a restart loses nothing.
 
 Expected alerts come from the labelled attack lines of test_skeleton_e2e (written by reading
 the rules), never from weir's own output.
@@ -46,12 +48,13 @@ def build(seed):
     return events, expected
 
 
-def weir_run(b, topic, group, alerts, *extra, exit_eof=True):
+def weir_run(b, topic, group, alerts, *extra, exit_eof=True, env=None):
     args = [WEIR, "run", "--brokers", b.bootstrap, "--topic", topic, "--format", "iis",
             "--alerts-topic", alerts, "--group", group, "--rules", E2E_RULES, *extra]
     if exit_eof:
         args.append("--exit-eof")
-    return subprocess.Popen(args, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(args, stderr=subprocess.PIPE, text=True,
+                            env=dict(os.environ, **(env or {})))
 
 
 def finish(p, timeout=300):
@@ -96,6 +99,40 @@ def wait_for_progress(b, topic, group, minimum, timeout=60):
     raise AssertionError(f"group {group} committed fewer than {minimum} offsets in {timeout} s")
 
 
+def resume(b, name, events, expected, t, allow_duplicates=True):
+    """After a stop mid-stream: waits for the stream `t`, runs weir again over what is left and
+    checks that the alerts topic holds every expected alert and everything is committed.
+    Returns the duplicate count."""
+    t.join()
+    by_pos = {t.where[i]: i for i in range(N)}
+    rc, err = finish(weir_run(b, f"iis-{name}", name, f"alerts-{name}"))
+    assert rc == 0, err[-2000:]
+    dups = check_alerts(b, f"alerts-{name}", events, expected, by_pos, allow_duplicates)
+    assert committed(b.bootstrap, name, f"iis-{name}", PARTS) == \
+        end_offsets(b.bootstrap, f"iis-{name}", PARTS)
+    return dups
+
+
+def wait_assigned(p, timeout=60):
+    """Reads weir's log until it holds partitions; returns what it read."""
+    lines, deadline = [], time.time() + timeout
+    for line in p.stderr:
+        lines.append(line)
+        if '"msg":"partitions assigned"' in line:
+            return "".join(lines)
+        assert time.time() < deadline, "".join(lines)[-3000:]
+    raise AssertionError("weir exited before it was assigned partitions: " +
+                         "".join(lines)[-3000:])
+
+
+def wait_for_input(b, topic, minimum, timeout=60):
+    """Waits until the topic holds at least `minimum` events."""
+    deadline = time.time() + timeout
+    while sum(end_offsets(b.bootstrap, topic, PARTS).values()) < minimum:
+        assert time.time() < deadline, f"{topic} holds fewer than {minimum} events"
+        time.sleep(0.2)
+
+
 def live(b, topic, events, seconds):
     """Produces in the background over `seconds`; join() the thread, then read .where."""
     class T(threading.Thread):
@@ -122,7 +159,7 @@ def group_members(b, group):
 
 def main():
     events, expected = build(20210302)
-    phases = ("clean", "two", "term", "kill", "eos", "outage")
+    phases = ("clean", "two", "term", "kill", "eos", "outage", "slow", "frozen")
     topics = {f"iis-{k}": PARTS for k in phases}
     topics.update({f"alerts-{k}": 3 for k in phases})
     with Broker() as b:
@@ -195,14 +232,8 @@ def main():
         done = wait_for_progress(b, "iis-kill", "kill", 20_000)
         p.kill()
         p.wait()
-        t.join()
         assert done < N, "SIGKILL came after the stream had ended: not mid-stream"
-        by_pos = {t.where[i]: i for i in range(N)}
-        rc, err = finish(weir_run(b, "iis-kill", "kill", "alerts-kill"))
-        assert rc == 0, err[-2000:]
-        dups = check_alerts(b, "alerts-kill", events, expected, by_pos, allow_duplicates=True)
-        assert committed(b.bootstrap, "kill", "iis-kill", PARTS) == \
-            end_offsets(b.bootstrap, "iis-kill", PARTS)
+        dups = resume(b, "kill", events, expected, t)
         log(f"SIGKILL after {done} committed events: nothing lost, {dups} duplicate alerts "
             "(at-least-once)")
 
@@ -259,6 +290,48 @@ def main():
             end_offsets(b.bootstrap, "iis-outage", PARTS)
         log(f"broker down 10 s after {done} committed events: recovered by itself, nothing "
             f"lost, {dups} duplicates")
+
+        # SIGTERM while the broker takes longer than --shutdown-timeout to acknowledge alerts
+        # (held back by the producer's linger.ms): weir gives up at the deadline, exits 1 saying
+        # what it left uncommitted, and a restart reads those events again; nothing lost
+        t = live(b, "iis-slow", events, seconds=6)
+        p = weir_run(b, "iis-slow", "slow", "alerts-slow", "--batch", "2000",
+                     "--shutdown-timeout", "3", exit_eof=False,
+                     env={"WEIR_KAFKA_PRODUCER": "linger.ms=20000"})
+        head = wait_assigned(p)
+        wait_for_input(b, "iis-slow", 60_000)  # read since it joined; none acknowledged
+        t0 = time.time()
+        p.send_signal(signal.SIGTERM)
+        rc, err = finish(p, timeout=60)
+        err = head + err
+        took = time.time() - t0
+        assert rc == 1 and took < 3 + 5, (rc, took, err[-3000:])
+        assert "shutdown_timeout (3.0 s) passed with" in err and "not committed" in err, \
+            err[-3000:]
+        dups = resume(b, "slow", events, expected, t)
+        log(f"SIGTERM with alerts unacknowledged: exit 1 in {took:.1f} s (shutdown timeout "
+            f"3 s); restarted, nothing lost, {dups} duplicates")
+
+        # SIGTERM with the broker frozen (SIGSTOP: connections open, nothing answers), where
+        # leaving the group waited without end (librdkafka 2.0.2): exit 1 within the timeout
+        t = live(b, "iis-frozen", events, seconds=6)
+        p = weir_run(b, "iis-frozen", "frozen", "alerts-frozen", "--batch", "2000",
+                     "--shutdown-timeout", "3", exit_eof=False)
+        wait_for_progress(b, "iis-frozen", "frozen", 20_000)
+        broker_pid = int(open(os.path.join(b.dir, "pid")).read())
+        os.kill(broker_pid, signal.SIGSTOP)
+        try:
+            t0 = time.time()
+            p.send_signal(signal.SIGTERM)
+            rc, err = finish(p, timeout=60)
+            took = time.time() - t0
+        finally:
+            os.kill(broker_pid, signal.SIGCONT)
+        assert rc == 1 and took < 3 + 5, (rc, took, err[-3000:])
+        assert "within shutdown_timeout (3.0 s)" in err, err[-3000:]
+        dups = resume(b, "frozen", events, expected, t)
+        log(f"SIGTERM with the broker frozen: exit 1 in {took:.1f} s (shutdown timeout 3 s); "
+            f"restarted, nothing lost, {dups} duplicates")
     print("ok: streaming under faults")
 
 

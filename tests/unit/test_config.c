@@ -776,6 +776,7 @@ static void test_pipeline_opts_come_from_the_config(void **state)
     assert_int_equal(o.batch_max, 100000);
     assert_int_equal(o.batch_ms, 200);
     assert_int_equal(o.connect_timeout_ms, 10000);
+    assert_int_equal(o.shutdown_timeout_ms, 20000);
     assert_int_equal(o.max_event, 65536);
     assert_int_equal(o.exactly_once, 0);
     assert_true(o.progress_s == 10.0);
