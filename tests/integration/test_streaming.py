@@ -11,7 +11,8 @@ partitions with a known set of attacks, and
   - the broker stopped for 10 s mid-stream and started again: weir recovers by itself, nothing
     lost;
   - SIGTERM while alerts wait longer than --shutdown-timeout, and SIGTERM with the broker
-    frozen: exit 1 within the timeout, saying why; a restart loses nothing.
+    frozen: exit 1 within the timeout, saying why; a restart loses nothing; a second SIGTERM
+    exits at once.
 
 Expected alerts come from the labelled attack lines of test_skeleton_e2e (written by reading
 the rules), never from weir's own output.
@@ -159,7 +160,7 @@ def group_members(b, group):
 
 def main():
     events, expected = build(20210302)
-    phases = ("clean", "two", "term", "kill", "eos", "outage", "slow", "frozen")
+    phases = ("clean", "two", "term", "kill", "eos", "outage", "slow", "second", "frozen")
     topics = {f"iis-{k}": PARTS for k in phases}
     topics.update({f"alerts-{k}": 3 for k in phases})
     with Broker() as b:
@@ -311,6 +312,21 @@ def main():
         dups = resume(b, "slow", events, expected, t)
         log(f"SIGTERM with alerts unacknowledged: exit 1 in {took:.1f} s (shutdown timeout "
             f"3 s); restarted, nothing lost, {dups} duplicates")
+
+        # a second signal exits at once, whatever the shutdown is still waiting for
+        p = weir_run(b, "iis-slow", "second", "alerts-second", "--shutdown-timeout", "60",
+                     exit_eof=False, env={"WEIR_KAFKA_PRODUCER": "linger.ms=20000"})
+        head = wait_assigned(p)
+        time.sleep(2)  # the whole topic is there: its alerts wait out linger.ms
+        p.send_signal(signal.SIGTERM)
+        time.sleep(1)
+        assert p.poll() is None, "weir did not wait for its alerts: nothing to interrupt"
+        t0 = time.time()
+        p.send_signal(signal.SIGTERM)
+        rc, err = finish(p, timeout=30)
+        took = time.time() - t0
+        assert rc == 128 + signal.SIGTERM and took < 2, (rc, took, (head + err)[-3000:])
+        log(f"second SIGTERM during a shutdown that waits: exit {rc} in {took:.2f} s")
 
         # SIGTERM with the broker frozen (SIGSTOP: connections open, nothing answers), where
         # leaving the group waited without end (librdkafka 2.0.2): exit 1 within the timeout
