@@ -698,10 +698,9 @@ weir_pipe_status weir_pipeline_run(const weir_pipeline_opts *o, const weir_engin
         }
     }
     rd_kafka_queue_destroy(cq);
-    /* from here on every wait for the brokers ends at the deadline (set already when a
+    /* from here on every wait for the brokers ends at the deadline (running already when a
      * wait inside the loop saw the signal) */
-    if (p.deadline == 0)
-        p.deadline = weir_now_s() + o->shutdown_timeout_ms / 1000.0;
+    pipeline_stopping(&p);
     if (!atomic_load(&p.failed)) {
         pipeline_drain(&p);
         if (p.pending && !atomic_load(&p.failed))
@@ -713,8 +712,7 @@ weir_pipe_status weir_pipeline_run(const weir_pipeline_opts *o, const weir_engin
     }
 
 out:
-    if (p.deadline == 0)
-        p.deadline = weir_now_s() + o->shutdown_timeout_ms / 1000.0;
+    pipeline_stopping(&p);
     if (o->exactly_once && p.producer && atomic_load(&p.failed)) {
         /* don't leave read_committed readers waiting for the transaction timeout */
         rd_kafka_error_t *ae =

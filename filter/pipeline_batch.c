@@ -132,12 +132,18 @@ void pipeline_settle(pipeline *p)
     }
 }
 
+void pipeline_stopping(pipeline *p)
+{
+    if (p->deadline == 0)
+        p->deadline = weir_now_s() + p->o->shutdown_timeout_ms / 1000.0;
+}
+
 int pipeline_overdue(pipeline *p)
 {
     /* the deadline runs from the signal, whichever wait notices it first: an exactly-once
      * batch waiting for its alerts would otherwise hold the signal up for message.timeout.ms */
-    if (p->deadline == 0 && p->o->stop && *p->o->stop)
-        p->deadline = weir_now_s() + p->o->shutdown_timeout_ms / 1000.0;
+    if (p->o->stop && *p->o->stop)
+        pipeline_stopping(p);
     return p->deadline > 0 && weir_now_s() >= p->deadline;
 }
 

@@ -81,6 +81,8 @@ void pipeline_drain(pipeline *p);
 /* Whether the shutdown deadline has passed (it starts once a stop is requested); milliseconds
  * left of it (cap without one, never below floor). */
 int pipeline_overdue(pipeline *p);
+/* Starts the shutdown deadline, unless it runs already. */
+void pipeline_stopping(pipeline *p);
 /* Stops waiting at the deadline: commits nothing more, and says what is left uncommitted. */
 void pipeline_give_up(pipeline *p);
 int pipeline_left_ms(const pipeline *p, int cap, int floor);
