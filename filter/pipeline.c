@@ -701,11 +701,8 @@ weir_pipe_status weir_pipeline_run(const weir_pipeline_opts *o, const weir_engin
     /* from here on every wait for the brokers ends at the deadline (running already when a
      * wait inside the loop saw the signal) */
     pipeline_stopping(&p);
-    if (!atomic_load(&p.failed)) {
+    if (!atomic_load(&p.failed))
         pipeline_drain(&p);
-        if (p.pending && !atomic_load(&p.failed))
-            pipeline_give_up(&p);
-    }
     if (atomic_load(&p.failed)) {
         snprintf(err, errlen, "%s", p.fatal_msg);
         rc = WEIR_PIPE_RUNTIME;

@@ -151,18 +151,17 @@ int pipeline_overdue(pipeline *p)
  * nothing more, and say what that costs. */
 void pipeline_give_up(pipeline *p)
 {
-    size_t events = 0, batches = 0;
+    size_t events = 0;
     long alerts = 0;
     for (wk_batch *b = p->pending; b; b = b->next) {
         events += b->nevents;
         alerts += atomic_load(&b->inflight);
-        batches++;
     }
     pipeline_set_fatal(p,
                        "shutdown_timeout (%.1f s) passed with %zu events in %zu batches not "
                        "committed (%ld of their alerts not acknowledged by the broker): they "
                        "will be read again on restart",
-                       p->o->shutdown_timeout_ms / 1000.0, events, batches, alerts);
+                       p->o->shutdown_timeout_ms / 1000.0, events, p->npending, alerts);
 }
 
 int pipeline_left_ms(const pipeline *p, int cap, int floor)
@@ -272,4 +271,6 @@ void pipeline_drain(pipeline *p)
         pipeline_settle(p);
     }
     p->draining = 0;
+    if (p->pending && !atomic_load(&p->failed)) /* overdue */
+        pipeline_give_up(p);
 }

@@ -75,8 +75,8 @@ void pipeline_settle(pipeline *p);
 /* What the pipeline thread does while it waits for a worker: delivery reports, then settle. */
 void pipeline_idle(void *ctx);
 void pipeline_txn_begin(pipeline *p);
-/* Seals the open batch and waits until every batch is committed, something failed or the
- * deadline passed. */
+/* Seals the open batch and waits until every batch is committed or something failed; at the
+ * deadline, gives up (pipeline_give_up). */
 void pipeline_drain(pipeline *p);
 /* Whether the shutdown deadline has passed (it starts once a stop is requested); milliseconds
  * left of it (cap without one, never below floor). */

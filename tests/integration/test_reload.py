@@ -29,12 +29,11 @@ import sys
 import tempfile
 import threading
 import time
-import socket
 import urllib.request
 
 from test_skeleton_e2e import ATTACKS, benign
-from weirtest import (E2E_RULES, WEIR, Broker, committed, decode_alert, end_offsets, log,
-                      produce, read_all)
+from weirtest import (E2E_RULES, WEIR, Broker, committed, decode_alert, end_offsets, free_port,
+                      log, produce, read_all)
 
 N = 48_000
 PARTS = 6
@@ -139,9 +138,7 @@ def test_reload(b):
     base = open(E2E_RULES).read()
     rules = ConfigMapDir()
     rules.update({"exchange-web.yml": base})
-    with socket.socket() as s:  # a free loopback port for the metrics endpoint
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     weir = subprocess.Popen([WEIR, "run", "--brokers", b.bootstrap, "--topic", "iis-reload",
                              "--format", "iis", "--alerts-topic", "alerts-reload", "--group",
                              "weir-reload", "--rules", rules.dir, "--batch-ms", "100",

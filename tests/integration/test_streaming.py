@@ -21,7 +21,6 @@ import collections
 import os
 import random
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -29,8 +28,8 @@ import time
 import urllib.request
 
 from test_skeleton_e2e import ATTACKS, LOOKALIKES, benign
-from weirtest import (E2E_RULES, ROOT, WEIR, Broker, committed, decode_alert, end_offsets, log,
-                      produce, read_all)
+from weirtest import (E2E_RULES, ROOT, WEIR, Broker, committed, decode_alert, end_offsets,
+                      free_port, log, produce, read_all)
 
 N = 200_000
 PARTS = 6
@@ -126,12 +125,6 @@ def wait_assigned(p, timeout=60):
         assert time.time() < deadline, "".join(lines)[-3000:]
     raise AssertionError("weir exited before it was assigned partitions: " +
                          "".join(lines)[-3000:])
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_for_alert(port, timeout=60):

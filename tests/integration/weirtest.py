@@ -6,6 +6,7 @@ weir's alerts with a msgpack library that weir itself does not use.
 """
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -25,6 +26,13 @@ ALERT_KEYS = {"@timestamp", "event.original", "rules", "fields", "kafka", "weir.
 
 def log(*a):
     print(*a, file=sys.stderr, flush=True)
+
+
+def free_port():
+    """A free loopback port (for weir's metrics endpoint)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 class Broker:
