@@ -10,6 +10,7 @@
 
 #include "weir/log.h"
 #include "weir/sigma.h"
+#include "watchdog.h"
 
 #ifndef WEIR_PATTERNS_DIR
 #define WEIR_PATTERNS_DIR "patterns"
@@ -29,6 +30,7 @@ static void on_signal(int sig)
     if (cli_stop)
         _exit(128 + sig); /* second signal: stop now, whatever is in flight */
     cli_stop = 1;
+    wd_signal(); /* bounds the shutdown even where librdkafka does not (watchdog.h) */
 }
 
 void cli_install_signals(void)

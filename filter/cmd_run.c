@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "watchdog.h"
 #include "weir/config.h"
 #include "weir/log.h"
 #include "weir/metrics.h"
@@ -76,7 +77,8 @@ static void run_usage(FILE *fp)
             "between batches; a reload that fails keeps the rules in use and logs why.\n"
             "SIGINT/SIGTERM finish the current batch, commit and leave the group; when the\n"
             "brokers do not answer within --shutdown-timeout, weir exits 1 and what it had not\n"
-            "committed is read again on restart. A second signal exits at once. Exit status:\n"
+            "committed is read again on restart (a watchdog exits 5 s later if a librdkafka\n"
+            "call still waits). A second signal exits at once. Exit status:\n"
             "0 stopped cleanly, 1 runtime failure (e.g. an alert the broker refused, or the\n"
             "shutdown timed out), 2 bad usage, rules, configuration or unreachable brokers.\n"
             "\n",
@@ -373,6 +375,13 @@ int cmd_run(int argc, char **argv)
     }
 
     o.stop = &cli_stop;
+    /* 5 s past the pipeline's own bound (which keeps up to 2.5 s of floors after it): inside
+     * Kubernetes' 30 s grace period with the default 20 s */
+    if (wd_start(o.shutdown_timeout_ms / 1000.0, o.shutdown_timeout_ms / 1000.0 + 5.0, err,
+                 sizeof(err)) != 0) {
+        fprintf(stderr, "weir run: %s\n", err);
+        goto out;
+    }
     cli_install_signals();
     if (!(rl = run_reloader(cfg, &eng, err, sizeof(err)))) {
         fprintf(stderr, "weir run: %s\n", err);
@@ -394,6 +403,7 @@ int cmd_run(int argc, char **argv)
     weir_pipeline_stats st;
     weir_pipe_status ps =
         weir_pipeline_run(&o, weir_reloader_current(rl), &st, err, sizeof(err));
+    wd_stop();
     weir_metrics_publish(metrics, &st, -1, weir_engine_rules_hash(weir_reloader_current(rl)));
     rc = report_end(ps, &st, err);
     if (st.consumer_abandoned) {
@@ -405,6 +415,7 @@ int cmd_run(int argc, char **argv)
     }
 
 out:
+    wd_stop();
     weir_metrics_stop(metrics);
     weir_reloader_stop(rl); /* owns the engine in use once it started */
     weir_engine_destroy(eng);
