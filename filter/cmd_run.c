@@ -79,8 +79,9 @@ static void run_usage(FILE *fp)
             "brokers do not answer within --shutdown-timeout, weir exits 1 and what it had not\n"
             "committed is read again on restart (a watchdog exits 5 s later if a librdkafka\n"
             "call still waits). A second signal exits at once. Exit status:\n"
-            "0 stopped cleanly, 1 runtime failure (e.g. an alert the broker refused, or the\n"
-            "shutdown timed out), 2 bad usage, rules, configuration or unreachable brokers.\n"
+            "0 stopped cleanly, 1 runtime failure (e.g. an alert the broker refused, the\n"
+            "shutdown timed out, or the last offset commit failed), 2 bad usage, rules,\n"
+            "configuration or unreachable brokers.\n"
             "\n",
             cli_default_patterns());
     weir_config_help(fp);

@@ -155,6 +155,7 @@ static void track_assign(pipeline *p, const rd_kafka_topic_partition_list_t *par
         }
         a->partition = parts->elems[i].partition;
         a->eof = 0;
+        a->commit_failed = 0;
         p->nassigned++;
         if (!(a->stream = wk_pool_stream(p->pool, a->topic, a->partition, 1))) {
             pipeline_set_fatal(p, "out of memory tracking partitions");
@@ -174,6 +175,8 @@ static void track_revoke(pipeline *p, const rd_kafka_topic_partition_list_t *par
             continue;
         if (drained)
             wk_pool_release(p->pool, a->topic, a->partition);
+        if (a->commit_failed && p->deadline > 0)
+            p->commits_unconfirmed++;
         free(a->topic);
         *a = p->assigned[--p->nassigned];
     }
@@ -189,12 +192,40 @@ static int all_drained(const pipeline *p)
     return 1;
 }
 
+void pipeline_commit_result(pipeline *p, rd_kafka_resp_err_t err,
+                            const rd_kafka_topic_partition_list_t *offsets)
+{
+    if (err == RD_KAFKA_RESP_ERR__NO_OFFSET) /* nothing to commit */
+        err = RD_KAFKA_RESP_ERR_NO_ERROR;
+    for (int i = 0; offsets && i < offsets->cnt; i++) {
+        const rd_kafka_topic_partition_t *t = &offsets->elems[i];
+        rd_kafka_resp_err_t e = err ? err : t->err;
+        if (e)
+            p->last_commit_err = e;
+        assigned_t *a = find_assigned(p, t->topic, t->partition);
+        if (a)
+            a->commit_failed = e != RD_KAFKA_RESP_ERR_NO_ERROR;
+        else if (e && p->deadline > 0) /* arrived after the close revoked it */
+            p->commits_unconfirmed++;
+    }
+}
+
+/* Partitions whose offsets the run could not commit last: a stop that leaves them is not
+ * clean (the next start re-reads from their last committed offsets). */
+static size_t commits_unconfirmed(const pipeline *p)
+{
+    size_t n = p->commits_unconfirmed;
+    for (size_t i = 0; i < p->nassigned; i++)
+        n += p->assigned[i].commit_failed != 0;
+    return n;
+}
+
 static void offset_commit_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                              rd_kafka_topic_partition_list_t *offsets, void *opaque)
 {
     (void)rk;
-    (void)offsets;
     pipeline *p = opaque;
+    pipeline_commit_result(p, err, offsets);
     if (err == RD_KAFKA_RESP_ERR_NO_ERROR || err == RD_KAFKA_RESP_ERR__NO_OFFSET)
         return;
     p->st->commit_errors++;
@@ -458,6 +489,11 @@ static int close_consumer(pipeline *p)
         if (ev && rd_kafka_event_type(ev) == RD_KAFKA_EVENT_REBALANCE)
             rebalance_cb(p->consumer, rd_kafka_event_error(ev),
                          rd_kafka_event_topic_partition_list(ev), p);
+        /* so are the results of the asynchronous commits still in flight, which the group
+         * waits for before it leaves: a failed one must not pass for a clean stop */
+        if (ev && rd_kafka_event_type(ev) == RD_KAFKA_EVENT_OFFSET_COMMIT)
+            offset_commit_cb(p->consumer, rd_kafka_event_error(ev),
+                             rd_kafka_event_topic_partition_list(ev), p);
         if (ev)
             rd_kafka_event_destroy(ev);
     }
@@ -731,6 +767,13 @@ out:
     } else if (!left) {
         wlog(WLOG_WARN, "could not leave the consumer group either: the group coordinator "
              "will notice after session.timeout.ms", NULL);
+    } else if (rc == WEIR_PIPE_OK && commits_unconfirmed(&p) > 0) {
+        /* e.g. the brokers went away with the last commits in flight: nothing is lost, but
+         * the stop was not clean, and the next start re-reads */
+        snprintf(err, errlen, "the last offset commit failed for %zu partition(s) (%s): their "
+                 "events after the last committed offset are read again on restart",
+                 commits_unconfirmed(&p), rd_kafka_err2str(p.last_commit_err));
+        rc = WEIR_PIPE_RUNTIME;
     }
     wk_pool_stats(p.pool, st);
     if (p.pool && st->consumed > 0) { /* the load each worker carried, moves included */

@@ -103,6 +103,9 @@ static void commit(pipeline *p, wk_batch *b)
         return;
     rd_kafka_resp_err_t e = p->draining ? commit_wait(p, b->offsets)
                                         : rd_kafka_commit(p->consumer, b->offsets, 1);
+    /* an asynchronous commit's result comes later, to offset_commit_cb */
+    if (e || p->draining)
+        pipeline_commit_result(p, e, b->offsets);
     if (e) {
         /* e.g. a rebalance fenced this generation: the events will be re-read by their new
          * owner, so this costs duplicates, never loss */

@@ -18,6 +18,7 @@ typedef struct {
     char *topic;
     int32_t partition;
     int eof;       /* reached the end and nothing newer seen since */
+    int commit_failed; /* its latest offset commit failed (a later one that lands covers it) */
     wk_stream *stream; /* its parser and the worker its events go to */
 } assigned_t;
 
@@ -41,6 +42,11 @@ typedef struct pipeline {
     double deadline;
     rd_kafka_queue_t *commitq; /* results of the commits made while draining */
     uintptr_t commit_seq;
+    /* partitions whose latest commit failed and that were revoked while stopping (the close
+     * revokes before the last asynchronous results arrive), and the latest failure's error:
+     * what the end of a run reports as not committed */
+    size_t commits_unconfirmed;
+    rd_kafka_resp_err_t last_commit_err;
 
     double t_first;
     atomic_int failed; /* an alert failed or a fatal Kafka error: stop, commit no more */
@@ -63,6 +69,10 @@ typedef struct pipeline {
 } pipeline;
 
 __attribute__((format(printf, 2, 3))) void pipeline_set_fatal(pipeline *p, const char *fmt, ...);
+
+/* pipeline.c: records an offset commit's result (err, or each partition's) per partition */
+void pipeline_commit_result(pipeline *p, rd_kafka_resp_err_t err,
+                            const rd_kafka_topic_partition_list_t *offsets);
 
 /* pipeline_batch.c */
 wk_batch *pipeline_batch_new(void);

@@ -56,6 +56,18 @@ static weir_engine *load_engine(void)
     return load_engine_from(NULL);
 }
 
+/* A mock cluster of nbrokers with EVENTS (nparts partitions) and ALERTS (one). */
+static weir_mock *mock_with_topics(int nbrokers, int nparts)
+{
+    char err[512];
+    weir_mock *m = weir_mock_start(nbrokers, err, sizeof(err));
+    if (!m)
+        fail_msg("%s", err);
+    assert_int_equal(weir_mock_create_topic(m, EVENTS, nparts, err, sizeof(err)), 0);
+    assert_int_equal(weir_mock_create_topic(m, ALERTS, 1, err, sizeof(err)), 0);
+    return m;
+}
+
 /* Produces demo events i = 0..n-1 in order to one partition; returns the attack count. */
 static size_t produce(const char *brokers, size_t n, int32_t partition)
 {
@@ -179,11 +191,8 @@ static void test_every_attack_gives_one_alert_and_offsets_reach_the_end(void **s
 {
     (void)state;
     char err[512];
-    weir_mock *m = weir_mock_start(1, err, sizeof(err));
-    assert_non_null(m);
+    weir_mock *m = mock_with_topics(1, 1);
     const char *b = weir_mock_bootstraps(m);
-    assert_int_equal(weir_mock_create_topic(m, EVENTS, 1, err, sizeof(err)), 0);
-    assert_int_equal(weir_mock_create_topic(m, ALERTS, 1, err, sizeof(err)), 0);
     size_t n = 3000, attacks = produce(b, n, 0);
     assert_true(attacks >= 5);
 
@@ -207,10 +216,8 @@ static void test_several_workers_over_several_partitions_account_for_every_event
 {
     (void)state;
     char err[512];
-    weir_mock *m = weir_mock_start(1, err, sizeof(err));
+    weir_mock *m = mock_with_topics(1, 3);
     const char *b = weir_mock_bootstraps(m);
-    assert_int_equal(weir_mock_create_topic(m, EVENTS, 3, err, sizeof(err)), 0);
-    assert_int_equal(weir_mock_create_topic(m, ALERTS, 1, err, sizeof(err)), 0);
     size_t n = 2000, attacks = 0;
     for (int32_t part = 0; part < 3; part++)
         attacks += produce(b, n, part);
@@ -238,10 +245,8 @@ static void test_a_busy_partition_moves_to_an_idle_worker_and_keeps_its_order(vo
 {
     (void)state;
     char err[512];
-    weir_mock *m = weir_mock_start(1, err, sizeof(err));
+    weir_mock *m = mock_with_topics(1, 4);
     const char *b = weir_mock_bootstraps(m);
-    assert_int_equal(weir_mock_create_topic(m, EVENTS, 4, err, sizeof(err)), 0);
-    assert_int_equal(weir_mock_create_topic(m, ALERTS, 1, err, sizeof(err)), 0);
     size_t n = 4000;
     produce(b, n, 0);
     produce(b, n, 2);
@@ -268,10 +273,8 @@ static void test_oversized_events_are_counted_and_still_scanned(void **state)
 {
     (void)state;
     char err[512], line[2048];
-    weir_mock *m = weir_mock_start(1, err, sizeof(err));
+    weir_mock *m = mock_with_topics(1, 1);
     const char *b = weir_mock_bootstraps(m);
-    assert_int_equal(weir_mock_create_topic(m, EVENTS, 1, err, sizeof(err)), 0);
-    assert_int_equal(weir_mock_create_topic(m, ALERTS, 1, err, sizeof(err)), 0);
     size_t n = 1000, attacks = produce(b, n, 0), longer = 0;
     for (size_t i = 0; i < n; i++) {
         int a;
@@ -300,11 +303,8 @@ static void test_slow_alert_broker_pauses_input_and_loses_nothing(void **state)
 {
     (void)state;
     char err[512];
-    weir_mock *m = weir_mock_start(2, err, sizeof(err));
-    assert_non_null(m);
+    weir_mock *m = mock_with_topics(2, 1);
     const char *b = weir_mock_bootstraps(m);
-    assert_int_equal(weir_mock_create_topic(m, EVENTS, 1, err, sizeof(err)), 0);
-    assert_int_equal(weir_mock_create_topic(m, ALERTS, 1, err, sizeof(err)), 0);
     rd_kafka_mock_cluster_t *mc = weir_mock_cluster(m);
     assert_int_equal(rd_kafka_mock_partition_set_leader(mc, EVENTS, 0, 1), 0);
     assert_int_equal(rd_kafka_mock_partition_set_leader(mc, ALERTS, 0, 2), 0);
@@ -313,18 +313,7 @@ static void test_slow_alert_broker_pauses_input_and_loses_nothing(void **state)
     produce(b, n, 0);
     assert_int_equal(rd_kafka_mock_broker_set_rtt(mc, 2, 500), 0);
 
-    /* a rule every demo request matches: one alert per event */
-    const char *every = "title: every request\nid: every\nlogsource: {category: webserver}\n"
-                        "detection:\n  sel:\n    cs-uri-stem|startswith: '/'\n"
-                        "  condition: sel\n";
-    sigma_ruleset *set = sigma_ruleset_new();
-    assert_int_equal(sigma_load_buffer(set, "every.yml", every, strlen(every), err, sizeof(err)),
-                     0);
-    weir_engine *e;
-    weir_build_report rep;
-    assert_int_equal(weir_engine_build(&e, set, &rep, err, sizeof(err)), 0);
-    weir_build_report_free(&rep);
-    sigma_ruleset_destroy(set);
+    weir_engine *e = load_engine_from(every_request_rule); /* one alert per event */
 
     weir_pipeline_opts o;
     const char *topics[1];
@@ -346,10 +335,8 @@ static void test_failed_alert_delivery_stops_and_commits_nothing_past_it(void **
 {
     (void)state;
     char err[512];
-    weir_mock *m = weir_mock_start(1, err, sizeof(err));
+    weir_mock *m = mock_with_topics(1, 1);
     const char *b = weir_mock_bootstraps(m);
-    assert_int_equal(weir_mock_create_topic(m, EVENTS, 1, err, sizeof(err)), 0);
-    assert_int_equal(weir_mock_create_topic(m, ALERTS, 1, err, sizeof(err)), 0);
     size_t n = 3000;
     produce(b, n, 0);
     /* the first attack sits at offset n/attacks/2; the broker refuses its alert for good
@@ -399,6 +386,37 @@ static void test_failed_alert_delivery_stops_and_commits_nothing_past_it(void **
     weir_mock_stop(m);
 }
 
+/* Every offset commit refused (ApiKey 8 = OffsetCommit): the run still ends, but not as a
+ * clean stop: it says that the events will be read again, and nothing was committed. */
+static void test_failed_final_commit_is_not_a_clean_stop(void **state)
+{
+    (void)state;
+    char err[512];
+    weir_mock *m = mock_with_topics(1, 1);
+    const char *b = weir_mock_bootstraps(m);
+    size_t n = 1000;
+    produce(b, n, 0);
+    rd_kafka_resp_err_t refused[200];
+    for (size_t i = 0; i < 200; i++)
+        refused[i] = RD_KAFKA_RESP_ERR_GROUP_AUTHORIZATION_FAILED;
+    rd_kafka_mock_push_request_errors_array(weir_mock_cluster(m), 8, 200, refused);
+
+    weir_engine *e = load_engine();
+    weir_pipeline_opts o;
+    const char *topics[1];
+    run_opts(&o, b, topics);
+    weir_pipeline_stats st;
+    assert_int_equal(weir_pipeline_run(&o, e, &st, err, sizeof(err)), WEIR_PIPE_RUNTIME);
+    assert_int_equal(st.consumed, n); /* every event read and scanned all the same */
+    assert_true(st.commit_errors >= 1);
+    if (!strstr(err, "the last offset commit failed for 1 partition(s)") ||
+        !strstr(err, "read again on restart"))
+        fail_msg("error does not say the commits failed: %s", err);
+    assert_int_equal(committed(b, "g", 0), RD_KAFKA_OFFSET_INVALID);
+    weir_engine_destroy(e);
+    weir_mock_stop(m);
+}
+
 int main(void)
 {
     wlog_setup(WLOG_ERROR, WLOG_TEXT);
@@ -409,6 +427,7 @@ int main(void)
         cmocka_unit_test(test_oversized_events_are_counted_and_still_scanned),
         cmocka_unit_test(test_failed_alert_delivery_stops_and_commits_nothing_past_it),
         cmocka_unit_test(test_slow_alert_broker_pauses_input_and_loses_nothing),
+        cmocka_unit_test(test_failed_final_commit_is_not_a_clean_stop),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
