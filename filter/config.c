@@ -76,7 +76,8 @@ const cfg_def cfg_defs[WEIR_CFG__COUNT] = {
     [WEIR_CFG_SHUTDOWN_TIMEOUT] = {"shutdown_timeout", "WEIR_SHUTDOWN_TIMEOUT", T_DURATION, "20s",
                                    100, 3600000, NULL, 0,
                                    "On SIGTERM, stop waiting for the brokers after this: what is "
-                                   "not committed by then is read again on restart."},
+                                   "not committed by then is read again on restart. A watchdog "
+                                   "exits 5 s later if a librdkafka call still waits."},
     [WEIR_CFG_EXIT_EOF] = {"exit_eof", "WEIR_EXIT_EOF", T_BOOL, "false", 0, 0, NULL, 0,
                            "Exit once every assigned partition is drained (tests, backfills)."},
     [WEIR_CFG_LOG_LEVEL] = {"log.level", "WEIR_LOG_LEVEL", T_ENUM, "info", 0, 0, LOG_LEVEL_VALUES,
