@@ -756,6 +756,7 @@ out:
     /* leave the group now rather than after session.timeout.ms (the revoke callback finds the
      * batches settled, or not to be committed) */
     int left = p.consumer ? close_consumer(&p) : 1;
+    size_t unconfirmed = commits_unconfirmed(&p);
     if (p.commitq)
         rd_kafka_queue_destroy(p.commitq);
     if (!left && rc == WEIR_PIPE_OK) {
@@ -767,12 +768,12 @@ out:
     } else if (!left) {
         wlog(WLOG_WARN, "could not leave the consumer group either: the group coordinator "
              "will notice after session.timeout.ms", NULL);
-    } else if (rc == WEIR_PIPE_OK && commits_unconfirmed(&p) > 0) {
+    } else if (rc == WEIR_PIPE_OK && unconfirmed > 0) {
         /* e.g. the brokers went away with the last commits in flight: nothing is lost, but
          * the stop was not clean, and the next start re-reads */
         snprintf(err, errlen, "the last offset commit failed for %zu partition(s) (%s): their "
                  "events after the last committed offset are read again on restart",
-                 commits_unconfirmed(&p), rd_kafka_err2str(p.last_commit_err));
+                 unconfirmed, rd_kafka_err2str(p.last_commit_err));
         rc = WEIR_PIPE_RUNTIME;
     }
     wk_pool_stats(p.pool, st);

@@ -380,8 +380,8 @@ def main():
         # its timeout while the coordinator is silent (librdkafka #5456): the watchdog ends
         # the process 5 s past the timeout where the pipeline's own bound cannot. Small
         # batches, most without an alert, and a second between the freeze and the signal: the
-        # pipeline is then inside that call (3 runs of 3 by hand; the others give up waiting
-        # for the alerts of a batch, in time, which is accepted too)
+        # pipeline is then inside that call (5 runs of 7 on 2026-12-02; the others gave up
+        # waiting for the alerts of a batch, in time, which is accepted too)
         t = live(b, "iis-frozen-eos", events, seconds=6)
         p = weir_run(b, "iis-frozen-eos", "frozen-eos", "alerts-frozen-eos", "--batch", "100",
                      "--delivery", "exactly-once", "--shutdown-timeout", "3", exit_eof=False)

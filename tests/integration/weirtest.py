@@ -94,23 +94,17 @@ def produce(bootstrap, topic, events, partitions, seconds=0):
     return where
 
 
-def wait_stable(bootstrap, topic, parts, timeout=60):
+def wait_stable(bootstrap, topic, partitions, timeout=60):
     """Waits until no partition of topic has a transaction still open: its last stable offset
     (the end a read_committed reader sees) equals its high watermark. commit_transaction
     returns once the coordinator has logged the commit; the markers that make the alerts
     visible are written after that, so a reader started right after weir exits can reach
     the end before the last transaction's alerts (a bench run once saw 36 of 52)."""
-    def ends(isolation):
-        c = Consumer({"bootstrap.servers": bootstrap, "group.id": "weir-test-wm",
-                      "isolation.level": isolation})
-        out = {p: c.get_watermark_offsets(TopicPartition(topic, p), timeout=30)[1]
-               for p in parts}
-        c.close()
-        return out
     deadline = time.time() + timeout
     while True:
-        lso, hwm = ends("read_committed"), ends("read_uncommitted")
-        still = [p for p in parts if lso[p] != hwm[p]]
+        lso = end_offsets(bootstrap, topic, partitions, "read_committed")
+        hwm = end_offsets(bootstrap, topic, partitions)
+        still = [p for p in lso if lso[p] != hwm[p]]
         if not still:
             return
         assert time.time() < deadline, (f"{topic}: a transaction is still open on partitions "
@@ -122,14 +116,13 @@ def read_all(bootstrap, topic, read_committed=False, timeout=60):
     """Every message on topic, as (partition, offset, value), read to the end of each
     partition. read_committed: only committed transactions' messages, read once no
     transaction is left open (wait_stable)."""
-    if read_committed:
-        md = AdminClient({"bootstrap.servers": bootstrap}).list_topics(topic, timeout=30)
-        wait_stable(bootstrap, topic, list(md.topics[topic].partitions), timeout)
     c = Consumer({"bootstrap.servers": bootstrap, "group.id": "weir-test-reader",
                   "enable.auto.commit": False, "enable.partition.eof": True,
                   "isolation.level": "read_committed" if read_committed else "read_uncommitted"})
     md = c.list_topics(topic, timeout=30)
     parts = list(md.topics[topic].partitions)
+    if read_committed:
+        wait_stable(bootstrap, topic, len(parts), timeout)
     c.assign([TopicPartition(topic, p, 0) for p in parts])
     at_eof, out = set(), []
     deadline = time.time() + timeout
@@ -157,8 +150,11 @@ def committed(bootstrap, group, topic, partitions):
     return {tp.partition: tp.offset for tp in tps}
 
 
-def end_offsets(bootstrap, topic, partitions):
-    c = Consumer({"bootstrap.servers": bootstrap, "group.id": "weir-test-wm"})
+def end_offsets(bootstrap, topic, partitions, isolation="read_uncommitted"):
+    """{partition: end offset}: the high watermark, or with read_committed the last stable
+    offset (where a read_committed reader's partition ends)."""
+    c = Consumer({"bootstrap.servers": bootstrap, "group.id": "weir-test-wm",
+                  "isolation.level": isolation})
     out = {p: c.get_watermark_offsets(TopicPartition(topic, p), timeout=30)[1]
            for p in range(partitions)}
     c.close()
