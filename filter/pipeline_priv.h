@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "weir/pipeline.h"
+#include "fetchwake.h"
 #include "workers.h"
 
 typedef struct {
@@ -28,6 +29,7 @@ typedef struct pipeline {
     weir_pipeline_stats *st;
     rd_kafka_t *consumer;
     rd_kafka_t *producer;
+    fw_waker *waker; /* wakes librdkafka's fetching while weir drains a full queue */
     wk_pool *pool;
     wk_shared sh;
 
