@@ -83,6 +83,7 @@ def _table(head, rows):
 
 
 E2E = (("kcat_consume", "kcat consume-only (ceiling)"),
+       ("kcat_default", "kcat consume-only, librdkafka's default prefetch (not the ceiling)"),
        ("at-least-once", "weir run, at-least-once"),
        ("exactly-once", "weir run, exactly-once"),
        ("pipeline_floor", "weir run, one rule that never fires (no matching work)"),
