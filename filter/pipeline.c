@@ -690,13 +690,10 @@ weir_pipe_status weir_pipeline_run(const weir_pipeline_opts *o, const weir_engin
     rd_kafka_message_t *msgs[1024];
     while (!atomic_load(&p.failed) && !(o->stop && *o->stop)) {
         ssize_t n = consume(cq, msgs, sizeof(msgs) / sizeof(msgs[0]));
-        size_t taken = 0;
-        for (ssize_t i = 0; i < n; i++) /* counted as librdkafka counts its queue: payload */
-            taken += msgs[i]->len;
-        if (n > 0)
-            fw_consumed(p.waker, (size_t)n, taken);
+        size_t taken = 0; /* counted as librdkafka counts its queue: payload bytes */
         for (ssize_t i = 0; i < n; i++) {
             rd_kafka_message_t *m = msgs[i];
+            taken += m->len;
             if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
                 assigned_t *a = find_assigned(&p, rd_kafka_topic_name(m->rkt), m->partition);
                 if (a)
@@ -713,6 +710,8 @@ weir_pipe_status weir_pipeline_run(const weir_pipeline_opts *o, const weir_engin
                 dispatch(&p, m);
             }
         }
+        if (n > 0)
+            fw_consumed(p.waker, (size_t)n, taken);
         wk_pool_flush(p.pool, pipeline_idle, &p);
         rd_kafka_poll(p.producer, 0); /* delivery reports */
         double tn = weir_now_s();

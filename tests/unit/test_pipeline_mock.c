@@ -93,6 +93,15 @@ static size_t produce(const char *brokers, size_t n, int32_t partition)
     return attacks;
 }
 
+/* n demo events to each of partitions 0..nparts-1; returns the attack count. */
+static size_t produce_parts(const char *brokers, size_t n, int32_t nparts)
+{
+    size_t attacks = 0;
+    for (int32_t part = 0; part < nparts; part++)
+        attacks += produce(brokers, n, part);
+    return attacks;
+}
+
 /* Committed offset of the group on EVENTS/partition (RD_KAFKA_OFFSET_INVALID if none). */
 static int64_t committed(const char *brokers, const char *group, int32_t partition)
 {
@@ -218,9 +227,7 @@ static void test_several_workers_over_several_partitions_account_for_every_event
     char err[512];
     weir_mock *m = mock_with_topics(1, 3);
     const char *b = weir_mock_bootstraps(m);
-    size_t n = 2000, attacks = 0;
-    for (int32_t part = 0; part < 3; part++)
-        attacks += produce(b, n, part);
+    size_t n = 2000, attacks = produce_parts(b, n, 3);
     weir_engine *e = load_engine();
     weir_pipeline_opts o;
     const char *topics[1];
@@ -430,9 +437,7 @@ static void test_a_tiny_prefetch_queue_is_woken_and_every_event_read(void **stat
                                                             part + 1),
                          0);
     const char *b = weir_mock_bootstraps(m);
-    size_t n = 1000, attacks = 0;
-    for (int32_t part = 0; part < 3; part++)
-        attacks += produce(b, n, part);
+    size_t n = 1000, attacks = produce_parts(b, n, 3);
     weir_engine *e = load_engine();
     weir_pipeline_opts o;
     const char *topics[1];
