@@ -114,6 +114,12 @@ static void render(weir_metrics *m, FILE *f)
     put(f, "weir_input_pauses_total", "counter",
         "Times input was paused because alerts were acknowledged slower than events arrived.",
         (double)st.pauses);
+    put(f, "weir_partition_moves_total", "counter",
+        "Partitions handed to a less busy worker (when none of their events was in flight).",
+        (double)st.partition_moves);
+    put(f, "weir_fetch_wakeups_total", "counter",
+        "Requests sent to wake librdkafka's fetching after half its prefetch queue was read.",
+        (double)st.fetch_wakeups);
     put(f, "weir_rules_reloads_total", "counter", "Rule sets swapped in while running.",
         (double)st.reloads);
     put(f, "weir_rules_reload_failures_total", "counter",

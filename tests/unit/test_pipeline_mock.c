@@ -15,10 +15,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "weir/demo_data.h"
 #include "weir/engine.h"
 #include "weir/log.h"
+#include "weir/metrics.h"
 #include "weir/mock.h"
 #include "weir/mpjson.h"
 #include "weir/pipeline.h"
@@ -424,6 +429,28 @@ static void test_failed_final_commit_is_not_a_clean_stop(void **state)
     weir_mock_stop(m);
 }
 
+/* The value of one sample in the Prometheus text served on 127.0.0.1:port; -1 if absent. */
+static double scrape(int port, const char *name)
+{
+    static char body[16384];
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    const char *req = "GET /metrics HTTP/1.0\r\n\r\n";
+    assert_int_equal(write(fd, req, strlen(req)), (ssize_t)strlen(req));
+    size_t got = 0;
+    ssize_t r;
+    while (got < sizeof(body) - 1 && (r = read(fd, body + got, sizeof(body) - 1 - got)) > 0)
+        got += (size_t)r;
+    body[got] = 0;
+    close(fd);
+    char key[128];
+    snprintf(key, sizeof(key), "\n%s ", name);
+    const char *at = strstr(body, key);
+    return at ? strtod(at + strlen(key), NULL) : -1;
+}
+
 /* With a prefetch queue far smaller than the input (1 KB), librdkafka stops fetching again and
  * again; weir wakes its fetching each half queue (filter/fetchwake.h) and reads everything.
  * Three brokers, each leading one partition: the wake-up requests go to three leaders. */
@@ -445,8 +472,15 @@ static void test_a_tiny_prefetch_queue_is_woken_and_every_event_read(void **stat
     static const char *props[] = {"queued.max.messages.kbytes=1"};
     o.consumer_props = props;
     o.nconsumer_props = 1;
+    o.metrics = weir_metrics_start("127.0.0.1:0", err, sizeof(err));
+    assert_non_null(o.metrics);
     weir_pipeline_stats st;
     assert_int_equal(weir_pipeline_run(&o, e, &st, err, sizeof(err)), WEIR_PIPE_OK);
+    /* the metrics endpoint serves the same counts */
+    assert_int_equal(scrape(weir_metrics_port(o.metrics), "weir_events_total"), 3 * n);
+    assert_int_equal(scrape(weir_metrics_port(o.metrics), "weir_fetch_wakeups_total"),
+                     st.fetch_wakeups);
+    weir_metrics_stop(o.metrics);
     assert_int_equal(st.consumed, 3 * n);
     assert_int_equal(st.alerts_acked, attacks);
     /* each read from the consumer queue (up to 1,024 events, over 100 KB here) is more than
