@@ -5,7 +5,10 @@
  * Produces IIS lines to --topic at a fixed --rate for --seconds, one in --attack-every an attack
  * carrying its send time (monotonic ns, "&t=..."), and reads --alerts from the start of that
  * (fresh) topic, timing each alert's arrival against the send time inside it. Writes one line
- * "SECONDS_SINCE_START LATENCY_MS" per alert to --out and one JSON summary on stdout.
+ * "SECONDS_SINCE_START LATENCY_MS TO_PRODUCE_MS TO_APPEND_MS" per alert to --out (from the send
+ * to weir's produce call, by the alert's CreateTime, and to the broker's append of the event, by
+ * the alert's @timestamp when the input topic is on LogAppendTime; -1 where unknown) and one JSON
+ * summary on stdout.
  *
  * Why C and not the Python driver: the generator shares the machine with the broker and weir.
  * A Python loop producing 280k events/s spends a core of its own, so on a small machine the
@@ -36,8 +39,14 @@ static const char attack_fmt[] =
     "2021-03-05 03:07:11 10.0.0.11 GET /aspnet_client/system_web/shell.aspx "
     "cmd=whoami+/all&t=%" PRId64 " 443 - 203.0.113.236 Mozilla/5.0 - 200 0 0 402";
 
+/* Each latency in three (to the millisecond; -1 where a time is missing): appended_ns, when the
+ * broker appended the event (the alert's @timestamp, weir's copy of the event's LogAppendTime),
+ * so sent -> appended is the generator's linger and the broker taking the event; produced_ns,
+ * when weir handed the alert to its producer (the alert's CreateTime), so appended -> produced
+ * is the event waiting for weir's fetch, in weir's queue and being scanned; produced -> recv is
+ * weir's linger, the broker taking the alert and the reader fetching it. */
 typedef struct {
-    int64_t sent_ns, recv_ns;
+    int64_t sent_ns, recv_ns, produced_ns, appended_ns;
 } sample_t;
 
 static struct {
@@ -60,12 +69,21 @@ static void die(const char *msg, const char *detail)
     exit(2);
 }
 
-static int64_t now_ns(void)
+static int64_t clock_ns(clockid_t id)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    clock_gettime(id, &ts);
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
+
+static int64_t now_ns(void)
+{
+    return clock_ns(CLOCK_MONOTONIC);
+}
+
+/* CLOCK_REALTIME - CLOCK_MONOTONIC, taken once: Kafka timestamps are wall-clock milliseconds,
+ * the send and receive times monotonic */
+static int64_t real_minus_mono;
 
 static void set(rd_kafka_conf_t *conf, const char *k, const char *v)
 {
@@ -107,37 +125,68 @@ static void load_benign(const char *path)
 
 /* ---- the alert reader ---- */
 
-/* The send time inside an alert's event.original, or -1 when it has none. */
-static int64_t alert_sent_ns(const void *buf, size_t len)
+static int key_is(const msgpack_object *k, const char *name)
+{
+    size_t n = strlen(name);
+    return k->type == MSGPACK_OBJECT_STR && k->via.str.size == n &&
+           memcmp(k->via.str.ptr, name, n) == 0;
+}
+
+/* The send time ("&t=NS") in a raw line, or -1. */
+static int64_t sent_in(const char *s, const char *end)
+{
+    for (; s + 3 < end; s++) {
+        if (memcmp(s, "&t=", 3) != 0)
+            continue;
+        int64_t t = 0;
+        for (s += 3; s < end && *s >= '0' && *s <= '9'; s++)
+            t = t * 10 + (*s - '0');
+        return t;
+    }
+    return -1;
+}
+
+/* "YYYY-MM-DDTHH:MM:SS.mmmZ" as milliseconds since the epoch, or -1. */
+static int64_t iso_ms(const char *s, size_t len)
+{
+    char buf[40];
+    struct tm tm = {0};
+    int ms;
+    if (len >= sizeof(buf))
+        return -1;
+    memcpy(buf, s, len);
+    buf[len] = 0;
+    if (sscanf(buf, "%4d-%2d-%2dT%2d:%2d:%2d.%3dZ", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+               &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &ms) != 7)
+        return -1;
+    tm.tm_year -= 1900;
+    tm.tm_mon -= 1;
+    return (int64_t)timegm(&tm) * 1000 + ms;
+}
+
+/*
+ * From an alert: the send time inside its event.original (monotonic ns; -1 when it has none)
+ * and its @timestamp, which weir copies from the event's Kafka timestamp: with the input topic
+ * on LogAppendTime, when the broker appended the event (wall-clock ms; -1 when absent).
+ */
+static int64_t alert_times(const void *buf, size_t len, int64_t *appended_ms)
 {
     msgpack_unpacked u;
     msgpack_unpacked_init(&u);
     int64_t t = -1;
+    *appended_ms = -1;
     if (msgpack_unpack_next(&u, buf, len, NULL) == MSGPACK_UNPACK_SUCCESS &&
         u.data.type == MSGPACK_OBJECT_MAP) {
         msgpack_object_map *m = &u.data.via.map;
         for (uint32_t i = 0; i < m->size; i++) {
             msgpack_object *k = &m->ptr[i].key, *v = &m->ptr[i].val;
-            if (k->type != MSGPACK_OBJECT_STR || k->via.str.size != 14 ||
-                memcmp(k->via.str.ptr, "event.original", 14) != 0)
-                continue;
             /* weir writes the raw line as bin (it need not be UTF-8); take str as well */
-            const char *s, *end;
-            if (v->type == MSGPACK_OBJECT_BIN)
-                s = v->via.bin.ptr, end = s + v->via.bin.size;
-            else if (v->type == MSGPACK_OBJECT_STR)
-                s = v->via.str.ptr, end = s + v->via.str.size;
-            else
-                break;
-            for (; s + 3 < end; s++) {
-                if (memcmp(s, "&t=", 3) != 0)
-                    continue;
-                t = 0;
-                for (s += 3; s < end && *s >= '0' && *s <= '9'; s++)
-                    t = t * 10 + (*s - '0');
-                break;
-            }
-            break;
+            if (key_is(k, "event.original") && v->type == MSGPACK_OBJECT_BIN)
+                t = sent_in(v->via.bin.ptr, v->via.bin.ptr + v->via.bin.size);
+            else if (key_is(k, "event.original") && v->type == MSGPACK_OBJECT_STR)
+                t = sent_in(v->via.str.ptr, v->via.str.ptr + v->via.str.size);
+            else if (key_is(k, "@timestamp") && v->type == MSGPACK_OBJECT_STR)
+                *appended_ms = iso_ms(v->via.str.ptr, v->via.str.size);
         }
     }
     msgpack_unpacked_destroy(&u);
@@ -173,13 +222,19 @@ static void *reader(void *arg)
             if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
                 reader_fail(rd_kafka_message_errstr(m), m->offset);
         } else {
-            int64_t sent = alert_sent_ns(m->payload, m->len);
+            int64_t appended_ms, sent = alert_times(m->payload, m->len, &appended_ms);
             if (sent < 0) {
                 reader_fail("an alert without a send time in event.original", m->offset);
             } else {
+                rd_kafka_timestamp_type_t tt;
+                int64_t ts = rd_kafka_message_timestamp(m, &tt);
+                int64_t produced = tt == RD_KAFKA_TIMESTAMP_CREATE_TIME && ts > 0
+                                       ? ts * 1000000 - real_minus_mono
+                                       : -1;
+                int64_t appended = appended_ms > 0 ? appended_ms * 1000000 - real_minus_mono : -1;
                 size_t i = atomic_load(&nsamples);
                 if (i < samples_cap)
-                    samples[i] = (sample_t){sent, recv};
+                    samples[i] = (sample_t){sent, recv, produced, appended};
                 atomic_store(&nsamples, i + 1);
             }
         }
@@ -305,6 +360,7 @@ int main(int argc, char **argv)
     /* room for every attack's alert twice over (at-least-once may deliver one again) */
     samples_cap = (size_t)(opt.rate * opt.seconds / (double)opt.every) * 2 + 1024;
     samples = malloc(samples_cap * sizeof(*samples));
+    real_minus_mono = clock_ns(CLOCK_REALTIME) - now_ns();
     if (!samples)
         die("out of memory", NULL);
 
@@ -379,8 +435,11 @@ int main(int argc, char **argv)
         if (i > 0 && samples[i].sent_ns == samples[i - 1].sent_ns)
             continue; /* a duplicate: its first arrival is the latency */
         distinct++;
-        fprintf(out, "%.6f %.3f\n", (double)(samples[i].sent_ns - t0) / 1e9,
-                (double)(samples[i].recv_ns - samples[i].sent_ns) / 1e6);
+        const sample_t *x = &samples[i];
+        fprintf(out, "%.6f %.3f %.3f %.3f\n", (double)(x->sent_ns - t0) / 1e9,
+                (double)(x->recv_ns - x->sent_ns) / 1e6,
+                x->produced_ns < 0 ? -1.0 : (double)(x->produced_ns - x->sent_ns) / 1e6,
+                x->appended_ns < 0 ? -1.0 : (double)(x->appended_ns - x->sent_ns) / 1e6);
     }
     if (fclose(out) != 0)
         die("cannot write", opt.out_path);

@@ -110,6 +110,14 @@ def _latency_lines(res):
           if "p99_ms_with_warmup" in lt else ".") +
          (f" The broker had first carried {lt['broker_warmup_s']:g} s of the same load through "
           "another weir, untimed, so that its JIT was warm." if lt.get("broker_warmup_s") else "")]
+    if "split_tail_ms" in lt:
+        a, b = lt["split_p50_ms"], lt["split_tail_ms"]
+        L += ["", "Where the time went, from the times inside each alert (to the millisecond): "
+              f"median {a[0]:g} ms until the broker appended the event (the generator's linger, "
+              f"the broker taking it), {a[1]:g} ms more until weir called produce (waiting for "
+              f"weir's fetch, in weir's queue, scanned), {a[2]:g} ms more until the alert "
+              "arrived (weir's linger, the broker, the alert reader); for the slowest 1 % of "
+              f"alerts {b[0]:g}, {b[1]:g} and {b[2]:g} ms."]
     if lt.get("p99_ms_by_5s"):
         L += ["", "p99 of each 5-second window (seconds from the first event produced, warm-up "
               "included): " +

@@ -388,14 +388,14 @@ static rd_kafka_t *make_producer(pipeline *p, char *err, size_t errlen)
         gethostname(host, sizeof(host) - 1);
         snprintf(txid, sizeof(txid), "weir-%s-%s", p->o->group, host);
     }
-    /* linger.ms 20, not librdkafka's 5: alerts are a trickle (about 1 in 1,000 events), so
-     * nearly every produce request carries whatever one linger gathered, and each request
-     * costs the broker far more than its bytes. Draining 2M events on one local broker, 5 ms
-     * cost the broker 0.6-0.9 CPU-s, 20 ms 0.4 (bench/RESULTS.md); 15 ms more before an alert
-     * is seen is nothing to a SOC, and offsets wait for acks per --batch-ms (200) anyway. */
+    /* linger.ms 5, librdkafka's default, on purpose. Alerts are a trickle, so nearly every
+     * produce request carries what one linger gathered: 20 ms cut the broker's CPU for draining
+     * 2M events from 0.59 to 0.42 CPU-s, but added ~12 ms to every alert's latency, the
+     * tighter of the two targets (bench/RESULTS.md). -X producer.linger.ms=20 makes the other
+     * trade. */
     if (weir_kconf_set(c, "enable.idempotence", "true", err, errlen) ||
         (p->o->exactly_once && weir_kconf_set(c, "transactional.id", txid, err, errlen)) ||
-        weir_kconf_set(c, "linger.ms", "20", err, errlen) ||
+        weir_kconf_set(c, "linger.ms", "5", err, errlen) ||
         weir_kconf_set(c, "client.id", "weir-alerts", err, errlen) ||
         weir_kconf_set_kv(c, p->o->producer_props, p->o->nproducer_props, err, errlen)) {
         rd_kafka_conf_destroy(c);
