@@ -7,7 +7,7 @@
  * (fresh) topic, timing each alert's arrival against the send time inside it. Writes one line
  * "SECONDS_SINCE_START LATENCY_MS TO_PRODUCE_MS TO_APPEND_MS" per alert to --out (from the send
  * to weir's produce call, by the alert's CreateTime, and to the broker's append of the event, by
- * the alert's @timestamp when the input topic is on LogAppendTime; -1 where unknown) and one JSON
+ * the alert's @timestamp when the input topic is on LogAppendTime; nan where unknown) and one JSON
  * summary on stdout.
  *
  * Why C and not the Python driver: the generator shares the machine with the broker and weir.
@@ -21,6 +21,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <librdkafka/rdkafka.h>
 #include <msgpack.h>
 #include <pthread.h>
@@ -438,8 +439,8 @@ int main(int argc, char **argv)
         const sample_t *x = &samples[i];
         fprintf(out, "%.6f %.3f %.3f %.3f\n", (double)(x->sent_ns - t0) / 1e9,
                 (double)(x->recv_ns - x->sent_ns) / 1e6,
-                x->produced_ns < 0 ? -1.0 : (double)(x->produced_ns - x->sent_ns) / 1e6,
-                x->appended_ns < 0 ? -1.0 : (double)(x->appended_ns - x->sent_ns) / 1e6);
+                x->produced_ns < 0 ? NAN : (double)(x->produced_ns - x->sent_ns) / 1e6,
+                x->appended_ns < 0 ? NAN : (double)(x->appended_ns - x->sent_ns) / 1e6);
     }
     if (fclose(out) != 0)
         die("cannot write", opt.out_path);
