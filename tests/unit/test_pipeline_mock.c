@@ -73,12 +73,17 @@ static weir_mock *mock_with_topics(int nbrokers, int nparts)
     return m;
 }
 
-/* Produces demo events i = 0..n-1 in order to one partition; returns the attack count. */
-static size_t produce(const char *brokers, size_t n, int32_t partition)
+/* Produces demo events i = 0..n-1 in order to one partition; returns the attack count.
+ * linger_ms: the producer's (NULL: librdkafka's 5 ms, so a slow loop makes small batches). */
+static size_t produce_lingering(const char *brokers, size_t n, int32_t partition,
+                                const char *linger_ms)
 {
     char errstr[512], line[2048];
     rd_kafka_conf_t *c = rd_kafka_conf_new();
     rd_kafka_conf_set(c, "bootstrap.servers", brokers, NULL, 0);
+    if (linger_ms)
+        assert_int_equal(rd_kafka_conf_set(c, "linger.ms", linger_ms, errstr, sizeof(errstr)),
+                         RD_KAFKA_CONF_OK);
     rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, c, errstr, sizeof(errstr));
     assert_non_null(rk);
     size_t attacks = 0;
@@ -96,6 +101,11 @@ static size_t produce(const char *brokers, size_t n, int32_t partition)
     assert_int_equal(rd_kafka_flush(rk, 10000), 0);
     rd_kafka_destroy(rk);
     return attacks;
+}
+
+static size_t produce(const char *brokers, size_t n, int32_t partition)
+{
+    return produce_lingering(brokers, n, partition, NULL);
 }
 
 /* n demo events to each of partitions 0..nparts-1; returns the attack count. */
@@ -251,23 +261,45 @@ static void test_several_workers_over_several_partitions_account_for_every_event
 }
 
 /* Both busy partitions start on worker 0 (partitions 0 and 2 of 4, spread 0,1,0,1) and the
- * other two are empty: a busy one moves to the idle worker once nothing of it is in flight,
- * and with an alert for every event, each partition's alerts stay in offset order. */
+ * other two are empty. Worker 0 is made to fall behind for certain, not by the luck of
+ * scheduling (a CI run where it kept up saw no move): every event alerts, the producer holds
+ * at most 100 unacknowledged alerts and the alerts broker answers after 20 ms, so the worker
+ * waits on the producer while its queue fills and the dispatcher waits on that. When the
+ * other partition's first events come, over 500 wait on worker 0, none of the newcomer's, so
+ * it must move to the idle worker; with an alert for every event, each partition's alerts keep
+ * their offset order. (40 runs beside four CPU burners on 2 cores: one move in each.) */
 static void test_a_busy_partition_moves_to_an_idle_worker_and_keeps_its_order(void **state)
 {
     (void)state;
     char err[512];
-    weir_mock *m = mock_with_topics(1, 4);
+    weir_mock *m = mock_with_topics(2, 4);
     const char *b = weir_mock_bootstraps(m);
-    size_t n = 4000;
-    produce(b, n, 0);
-    produce(b, n, 2);
+    rd_kafka_mock_cluster_t *mc = weir_mock_cluster(m);
+    for (int32_t part = 0; part < 4; part++)
+        assert_int_equal(rd_kafka_mock_partition_set_leader(mc, EVENTS, part, 1), 0);
+    assert_int_equal(rd_kafka_mock_partition_set_leader(mc, ALERTS, 0, 2), 0);
+    assert_int_equal(rd_kafka_mock_coordinator_set(mc, "group", "g", 1), 0);
+    size_t n = 2000;
+    /* large record batches (the flush sends them; the linger keeps a slow loop from cutting
+     * them small): the mock answers a fetch with one batch per partition, so the consumer's
+     * queue holds long runs of one partition, not alternating small ones */
+    produce_lingering(b, n, 0, "10000");
+    produce_lingering(b, n, 2, "10000");
+    assert_int_equal(rd_kafka_mock_broker_set_rtt(mc, 2, 20), 0);
     weir_engine *e = load_engine_from(every_request_rule);
     weir_pipeline_opts o;
     const char *topics[1];
     run_opts(&o, b, topics);
+    const char *prod[] = {"queue.buffering.max.messages=100"};
+    o.producer_props = prod;
+    o.nproducer_props = 1;
+    /* the partitions' fetches may start apart (each looks up its start offset); a fetch
+     * with nothing new waits 500 ms by default, long enough for worker 0 to catch up */
+    const char *cons[] = {"fetch.wait.max.ms=10"};
+    o.consumer_props = cons;
+    o.nconsumer_props = 1;
     o.workers = 2;
-    o.batch_max = 250;
+    o.batch_max = 1000;
     weir_pipeline_stats st;
     assert_int_equal(weir_pipeline_run(&o, e, &st, err, sizeof(err)), WEIR_PIPE_OK);
     assert_int_equal(st.consumed, 2 * n);
