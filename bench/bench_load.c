@@ -5,10 +5,10 @@
  * Produces IIS lines to --topic at a fixed --rate for --seconds, one in --attack-every an attack
  * carrying its send time (monotonic ns, "&t=..."), and reads --alerts from the start of that
  * (fresh) topic, timing each alert's arrival against the send time inside it. Writes one line
- * "SECONDS_SINCE_START LATENCY_MS TO_PRODUCE_MS TO_APPEND_MS" per alert to --out (from the send
- * to weir's produce call, by the alert's CreateTime, and to the broker's append of the event, by
- * the alert's @timestamp when the input topic is on LogAppendTime; nan where unknown) and one JSON
- * summary on stdout.
+ * "SECONDS_SINCE_START LATENCY_MS TO_PRODUCE_MS TO_APPEND_MS TO_READ_MS" per alert to --out
+ * (from the send to weir's produce call, by the alert's CreateTime; to the broker's append of the
+ * event, by the alert's @timestamp when the input topic is on LogAppendTime; to weir's read of
+ * the event, by the alert's event.created; nan where unknown) and one JSON summary on stdout.
  *
  * Why C and not the Python driver: the generator shares the machine with the broker and weir.
  * A Python loop producing 280k events/s spends a core of its own, so on a small machine the
@@ -40,14 +40,16 @@ static const char attack_fmt[] =
     "2021-03-05 03:07:11 10.0.0.11 GET /aspnet_client/system_web/shell.aspx "
     "cmd=whoami+/all&t=%" PRId64 " 443 - 203.0.113.236 Mozilla/5.0 - 200 0 0 402";
 
-/* Each latency in three (to the millisecond; -1 where a time is missing): appended_ns, when the
+/* Each latency in four (to the millisecond; -1 where a time is missing): appended_ns, when the
  * broker appended the event (the alert's @timestamp, weir's copy of the event's LogAppendTime),
- * so sent -> appended is the generator's linger and the broker taking the event; produced_ns,
- * when weir handed the alert to its producer (the alert's CreateTime), so appended -> produced
- * is the event waiting for weir's fetch, in weir's queue and being scanned; produced -> recv is
- * weir's linger, the broker taking the alert and the reader fetching it. */
+ * so sent -> appended is the generator's linger and the broker taking the event; read_ns, when
+ * weir's consumer read returned the event (the alert's event.created), so appended -> read is
+ * the event waiting for weir's fetch and in librdkafka's queue; produced_ns, when weir handed
+ * the alert to its producer (the alert's CreateTime), so read -> produced is weir's worker
+ * queue and the scan; produced -> recv is weir's linger, the broker taking the alert and the
+ * reader fetching it. */
 typedef struct {
-    int64_t sent_ns, recv_ns, produced_ns, appended_ns;
+    int64_t sent_ns, recv_ns, produced_ns, appended_ns, read_ns;
 } sample_t;
 
 static struct {
@@ -166,16 +168,17 @@ static int64_t iso_ms(const char *s, size_t len)
 }
 
 /*
- * From an alert: the send time inside its event.original (monotonic ns; -1 when it has none)
- * and its @timestamp, which weir copies from the event's Kafka timestamp: with the input topic
- * on LogAppendTime, when the broker appended the event (wall-clock ms; -1 when absent).
+ * From an alert: the send time inside its event.original (monotonic ns; -1 when it has none),
+ * its @timestamp, which weir copies from the event's Kafka timestamp: with the input topic on
+ * LogAppendTime, when the broker appended the event, and its event.created, when weir read the
+ * event (wall-clock ms; -1 when absent).
  */
-static int64_t alert_times(const void *buf, size_t len, int64_t *appended_ms)
+static int64_t alert_times(const void *buf, size_t len, int64_t *appended_ms, int64_t *read_ms)
 {
     msgpack_unpacked u;
     msgpack_unpacked_init(&u);
     int64_t t = -1;
-    *appended_ms = -1;
+    *appended_ms = *read_ms = -1;
     if (msgpack_unpack_next(&u, buf, len, NULL) == MSGPACK_UNPACK_SUCCESS &&
         u.data.type == MSGPACK_OBJECT_MAP) {
         msgpack_object_map *m = &u.data.via.map;
@@ -188,6 +191,8 @@ static int64_t alert_times(const void *buf, size_t len, int64_t *appended_ms)
                 t = sent_in(v->via.str.ptr, v->via.str.ptr + v->via.str.size);
             else if (key_is(k, "@timestamp") && v->type == MSGPACK_OBJECT_STR)
                 *appended_ms = iso_ms(v->via.str.ptr, v->via.str.size);
+            else if (key_is(k, "event.created") && v->type == MSGPACK_OBJECT_STR)
+                *read_ms = iso_ms(v->via.str.ptr, v->via.str.size);
         }
     }
     msgpack_unpacked_destroy(&u);
@@ -223,7 +228,8 @@ static void *reader(void *arg)
             if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
                 reader_fail(rd_kafka_message_errstr(m), m->offset);
         } else {
-            int64_t appended_ms, sent = alert_times(m->payload, m->len, &appended_ms);
+            int64_t appended_ms, read_ms, sent = alert_times(m->payload, m->len, &appended_ms,
+                                                             &read_ms);
             if (sent < 0) {
                 reader_fail("an alert without a send time in event.original", m->offset);
             } else {
@@ -233,9 +239,10 @@ static void *reader(void *arg)
                                        ? ts * 1000000 - real_minus_mono
                                        : -1;
                 int64_t appended = appended_ms > 0 ? appended_ms * 1000000 - real_minus_mono : -1;
+                int64_t read = read_ms > 0 ? read_ms * 1000000 - real_minus_mono : -1;
                 size_t i = atomic_load(&nsamples);
                 if (i < samples_cap)
-                    samples[i] = (sample_t){sent, recv, produced, appended};
+                    samples[i] = (sample_t){sent, recv, produced, appended, read};
                 atomic_store(&nsamples, i + 1);
             }
         }
@@ -437,10 +444,11 @@ int main(int argc, char **argv)
             continue; /* a duplicate: its first arrival is the latency */
         distinct++;
         const sample_t *x = &samples[i];
-        fprintf(out, "%.6f %.3f %.3f %.3f\n", (double)(x->sent_ns - t0) / 1e9,
+        fprintf(out, "%.6f %.3f %.3f %.3f %.3f\n", (double)(x->sent_ns - t0) / 1e9,
                 (double)(x->recv_ns - x->sent_ns) / 1e6,
                 x->produced_ns < 0 ? NAN : (double)(x->produced_ns - x->sent_ns) / 1e6,
-                x->appended_ns < 0 ? NAN : (double)(x->appended_ns - x->sent_ns) / 1e6);
+                x->appended_ns < 0 ? NAN : (double)(x->appended_ns - x->sent_ns) / 1e6,
+                x->read_ns < 0 ? NAN : (double)(x->read_ns - x->sent_ns) / 1e6);
     }
     if (fclose(out) != 0)
         die("cannot write", opt.out_path);

@@ -112,12 +112,22 @@ def _latency_lines(res):
           "another weir, untimed, so that its JIT was warm." if lt.get("broker_warmup_s") else "")]
     if "split_tail_ms" in lt:
         a, b = lt["split_p50_ms"], lt["split_tail_ms"]
-        L += ["", "Where the time went, from the times inside each alert (to the millisecond): "
-              f"median {a[0]:g} ms until the broker appended the event (the generator's linger, "
-              f"the broker taking it), {a[1]:g} ms more until weir called produce (waiting for "
-              f"weir's fetch, in weir's queue, scanned), {a[2]:g} ms more until the alert "
-              "arrived (weir's linger, the broker, the alert reader); for the slowest 1 % of "
-              f"alerts {b[0]:g}, {b[1]:g} and {b[2]:g} ms."]
+        what = {"to the broker's append": "until the broker appended the event (the generator's "
+                "linger, the broker taking it)",
+                "to weir's read": "until weir's consumer read returned it (waiting for weir's "
+                "fetch, in librdkafka's queue)",
+                "in weir": "until weir called produce (its worker queue, the scan)",
+                "to weir's produce call": "until weir called produce (waiting for weir's fetch, "
+                "in weir's queue, scanned)",
+                "to arrival": "until the alert arrived (weir's linger, the broker, the alert "
+                "reader)"}
+        parts = lt.get("split_parts") or ["to the broker's append", "to weir's produce call",
+                                          "to arrival"]
+        L += ["", "Where the time went, from the times inside each alert (to the millisecond), "
+              "median: " + ", ".join(f"{v:g} ms {'more ' if i else ''}{what.get(n, n)}"
+                                     for i, (n, v) in enumerate(zip(parts, a))) +
+              "; for the slowest 1 % of alerts " +
+              ", ".join(f"{v:g}" for v in b) + " ms."]
     if lt.get("p99_ms_by_5s"):
         L += ["", "p99 of each 5-second window (seconds from the first event produced, warm-up "
               "included): " +

@@ -8,13 +8,12 @@
 #include <string.h>
 #include <time.h>
 
+#include "weir/clock.h"
+
 void weir_alert_format_time(int64_t ts_ms, char *buf, size_t buflen)
 {
-    if (ts_ms < 0) {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-    }
+    if (ts_ms < 0)
+        ts_ms = weir_wall_ms();
     time_t sec = (time_t)(ts_ms / 1000);
     struct tm tm;
     gmtime_r(&sec, &tm);
@@ -59,15 +58,19 @@ int weir_alert_encode(msgpack_sbuffer *sb, const weir_engine *e, const weir_hits
     msgpack_sbuffer_clear(sb);
     msgpack_packer pk;
     msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
-    char ts[40];
+    char ts[40], created[40];
     weir_alert_format_time(src->ts_ms, ts, sizeof(ts));
+    weir_alert_format_time(src->read_ms > 0 ? src->read_ms : -1, created, sizeof(created));
     int fields[WEIR_FIELD__COUNT];
     size_t nfields = matched_fields(e, hits, fields);
 
     /* weir.truncated only when true: the common alert stays as small as it was */
     bool truncated = hits->event && weir_event_truncated(hits->event);
-    int err = msgpack_pack_map(&pk, (src->file_path ? 7 : 6) + (truncated ? 1 : 0));
+    int err = msgpack_pack_map(&pk, (src->file_path ? 8 : 7) + (truncated ? 1 : 0));
     err = err || pack_cstr(&pk, "@timestamp") || pack_cstr(&pk, ts);
+    /* ECS: when the pipeline first read the event; against @timestamp it is how far behind
+     * the stream weir was, alert by alert */
+    err = err || pack_cstr(&pk, "event.created") || pack_cstr(&pk, created);
     err = err || pack_cstr(&pk, "event.original") || msgpack_pack_bin(&pk, rawlen) ||
           msgpack_pack_bin_body(&pk, raw, rawlen);
     err = err || pack_cstr(&pk, "rules") || msgpack_pack_array(&pk, hits->n);

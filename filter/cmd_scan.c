@@ -106,7 +106,8 @@ static int scan_stream(scan_ctx *c, FILE *fp, const char *name, char *err, size_
         c->bytes += len;
         c->malformed += h.parse_status == WEIR_PARSE_MALFORMED;
         if (h.n) {
-            weir_alert_src src = {.file_path = name, .file_line = lineno, .ts_ms = -1};
+            weir_alert_src src = {
+                .file_path = name, .file_line = lineno, .ts_ms = -1, .read_ms = -1};
             if (weir_alert_encode(&c->sb, c->eng, &h, line, len, &src) != 0) {
                 snprintf(err, errlen, "out of memory encoding an alert");
                 rc = -1;

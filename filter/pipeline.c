@@ -312,7 +312,8 @@ static void dispatch(pipeline *p, rd_kafka_message_t *m)
         p->t_first = weir_now_s(); /* rates count from the first event, not the group join */
     note_offset(p, m, topic);
     p->open->nevents++;
-    wk_pool_dispatch(p->pool, s, m, p->open, pipeline_idle, p); /* m now belongs to the worker */
+    /* m now belongs to the worker */
+    wk_pool_dispatch(p->pool, s, m, p->read_ms, p->open, pipeline_idle, p);
     if (p->open->nevents >= p->o->batch_max) /* here, not after the whole consumer read */
         pipeline_seal(p);
 }
@@ -697,6 +698,8 @@ weir_pipe_status weir_pipeline_run(const weir_pipeline_opts *o, const weir_engin
     rd_kafka_message_t *msgs[1024];
     while (!atomic_load(&p.failed) && !(o->stop && *o->stop)) {
         ssize_t n = consume(cq, msgs, sizeof(msgs) / sizeof(msgs[0]));
+        if (n > 0)
+            p.read_ms = weir_wall_ms(); /* one clock read per read, not per event */
         size_t taken = 0; /* counted as librdkafka counts its queue: payload bytes */
         for (ssize_t i = 0; i < n; i++) {
             rd_kafka_message_t *m = msgs[i];

@@ -51,6 +51,7 @@ typedef struct pipeline {
     rd_kafka_resp_err_t last_commit_err;
 
     double t_first;
+    int64_t read_ms; /* wall clock at the latest consumer read: its events' event.created */
     atomic_int failed; /* an alert failed or a fatal Kafka error: stop, commit no more */
     atomic_uint_least64_t acked, nacked; /* alerts acknowledged / refused by the broker */
     pthread_mutex_t fatal_mu;

@@ -45,6 +45,7 @@ typedef struct {
     rd_kafka_message_t *m;
     wk_batch *b;
     wk_stream *s;
+    int64_t read_ms; /* the consumer read that returned m: the alert's event.created */
 } wk_item;
 
 /* Each group on its own lines: the dispatcher and the worker write different ones, and one
@@ -165,7 +166,8 @@ static void dead_letter(wk_worker *w, wk_batch *b, rd_kafka_message_t *m, const 
     produce(w, b, sh->o->dead_letter_topic, m->payload, m->len, key, klen, h);
 }
 
-static void process(wk_worker *w, rd_kafka_message_t *m, wk_batch *b, weir_parser *p)
+static void process(wk_worker *w, rd_kafka_message_t *m, wk_batch *b, weir_parser *p,
+                    int64_t read_ms)
 {
     const wk_shared *sh = w->pool->sh;
     const char *topic = rd_kafka_topic_name(m->rkt);
@@ -210,7 +212,8 @@ static void process(wk_worker *w, rd_kafka_message_t *m, wk_batch *b, weir_parse
     weir_alert_src src = {.topic = topic,
                           .partition = m->partition,
                           .offset = m->offset,
-                          .ts_ms = rd_kafka_message_timestamp(m, NULL)};
+                          .ts_ms = rd_kafka_message_timestamp(m, NULL),
+                          .read_ms = read_ms};
     if (weir_alert_encode(&w->sb, sh->eng, &h, m->payload, m->len, &src) != 0) {
         sh->fatal(sh->ctx, "out of memory encoding an alert");
         return;
@@ -272,7 +275,7 @@ static void *worker_main(void *arg)
         /* in order; each batch's count drops only after its event is processed, so a batch
          * (and a reload, which waits for every count to reach 0) never sees one in hand */
         for (size_t i = 0; i < k; i++) {
-            process(w, in_hand[i].m, in_hand[i].b, in_hand[i].s->parser);
+            process(w, in_hand[i].m, in_hand[i].b, in_hand[i].s->parser, in_hand[i].read_ms);
             rd_kafka_message_destroy(in_hand[i].m);
         }
         release_items(w, in_hand, k);
@@ -448,8 +451,8 @@ static void push_staged(wk_worker *w, void (*idle)(void *), void *ctx)
     w->nstage = 0;
 }
 
-void wk_pool_dispatch(wk_pool *p, wk_stream *s, rd_kafka_message_t *m, wk_batch *b,
-                      void (*idle)(void *), void *ctx)
+void wk_pool_dispatch(wk_pool *p, wk_stream *s, rd_kafka_message_t *m, int64_t read_ms,
+                      wk_batch *b, void (*idle)(void *), void *ctx)
 {
     /* Nothing of the stream in flight: its next event may go to any worker without changing
      * the order of its events or their alerts. Partitions carry unequal traffic (a producer's
@@ -465,7 +468,7 @@ void wk_pool_dispatch(wk_pool *p, wk_stream *s, rd_kafka_message_t *m, wk_batch 
     atomic_fetch_add(&b->remaining, 1);
     atomic_fetch_add_explicit(&s->inflight, 1, memory_order_relaxed);
     atomic_fetch_add_explicit(&w->pending, 1, memory_order_relaxed);
-    w->stage[w->nstage++] = (wk_item){.m = m, .b = b, .s = s};
+    w->stage[w->nstage++] = (wk_item){.m = m, .b = b, .s = s, .read_ms = read_ms};
     if (w->nstage == WK_STAGE)
         push_staged(w, idle, ctx);
 }

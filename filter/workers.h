@@ -15,6 +15,7 @@
 #include <librdkafka/rdkafka.h>
 #include <stdatomic.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "weir/engine.h"
 #include "weir/pipeline.h"
@@ -63,7 +64,8 @@ typedef enum { WK_PARTITIONS, WK_EVENTS } wk_count;
 void wk_pool_per_worker(const wk_pool *p, wk_count what, char *buf, size_t len);
 
 /*
- * Hands m to the worker of its stream (ownership of m passes). When none of the stream's
+ * Hands m to the worker of its stream (ownership of m passes); read_ms is when the consumer
+ * read returned it (wall clock, ms since the epoch), which its alert carries. When none of the stream's
  * events is in flight, that may first become another worker with clearly fewer events waiting:
  * order is kept, since one worker at a time has the stream's events. The event is staged and
  * reaches the worker's queue with the next few, or at wk_pool_flush: call that before waiting
@@ -71,8 +73,8 @@ void wk_pool_per_worker(const wk_pool *p, wk_count what, char *buf, size_t len);
  * milliseconds: the pipeline serves delivery reports there, so a slow broker slows consumption
  * instead of deadlocking it.
  */
-void wk_pool_dispatch(wk_pool *p, wk_stream *s, rd_kafka_message_t *m, wk_batch *b,
-                      void (*idle)(void *), void *ctx);
+void wk_pool_dispatch(wk_pool *p, wk_stream *s, rd_kafka_message_t *m, int64_t read_ms,
+                      wk_batch *b, void (*idle)(void *), void *ctx);
 
 /* Queues every staged event (idle as for wk_pool_dispatch; may be NULL). */
 void wk_pool_flush(wk_pool *p, void (*idle)(void *), void *ctx);

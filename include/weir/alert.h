@@ -3,6 +3,7 @@
  * ECS-style keys (documented in docs/alerts.md):
  *
  *   "@timestamp"         str  event time (Kafka message timestamp, else now), RFC 3339 UTC, ms
+ *   "event.created"      str  when weir read the event (from Kafka, or from the file), same form
  *   "event.original"     bin  the raw event bytes, exactly as consumed
  *   "rules"              array of maps {"id","title","level","tags"}
  *   "fields"             map: the parsed fields the matching rules test, by ECS name where
@@ -25,7 +26,8 @@ typedef struct weir_alert_src {
     int64_t offset;
     const char *file_path; /* ... or, when set, a file and 1-based line */
     uint64_t file_line;
-    int64_t ts_ms; /* < 0: unknown, use the current time */
+    int64_t ts_ms;   /* < 0: unknown, use the current time */
+    int64_t read_ms; /* when weir read the event (ms since the epoch); 0 or less: now */
 } weir_alert_src;
 
 /*

@@ -6,6 +6,7 @@ The expected rule ids below were written by reading tests/fixtures/e2e/exchange-
 by running weir. The stream is an IIS one, as a topic per log type is how Exchange logs are
 shipped; the other Exchange log formats are covered by the rule-pack fixtures.
 """
+import datetime
 import json
 import random
 import re
@@ -79,6 +80,12 @@ UAS = ["Mozilla/5.0+(Windows+NT+10.0;+Win64;+x64)+AppleWebKit/537.36+(KHTML,+lik
        "Apple-iPhone13C2/1805.212", "AppleExchangeWebServices/818.0.1"]
 
 
+def ms_of(rfc3339):
+    """2021-03-03T06:49:42.162Z (an alert's time) as ms since the epoch."""
+    d = datetime.datetime.strptime(rfc3339, "%Y-%m-%dT%H:%M:%S.%fZ")
+    return int(d.replace(tzinfo=datetime.timezone.utc).timestamp() * 1000 + 0.5)
+
+
 def benign(rng, i):
     return (f"2021-03-04 {i // 3600 % 24:02d}:{i // 60 % 60:02d}:{i % 60:02d} 10.0.0.11 "
             f"{rng.choice(['GET', 'POST'])} {rng.choice(STEMS)} &CorrelationID=<empty>;"
@@ -117,6 +124,7 @@ def main():
                             "--alerts-topic", "alerts", "--group", "skeleton",
                             "--rules", E2E_RULES, "--exit-eof"],
                            stderr=subprocess.PIPE, text=True, timeout=180)
+        ran_until = int(time.time() * 1000)
         log(f"weir run exited {r.returncode} after {time.time() - t0:.1f} s")
         if r.returncode != 0:
             log(r.stderr[-4000:])
@@ -134,7 +142,11 @@ def main():
         for part, off, value in alerts:
             a = decode_alert(value)
             assert set(a) == ALERT_KEYS, sorted(a)
-            assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", a["@timestamp"])
+            for t in ("@timestamp", "event.created"):
+                assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", a[t]), a[t]
+            # the event's Kafka timestamp (its producer's clock, this machine's), then weir's
+            # read of it, within this run
+            assert ms_of(a["@timestamp"]) <= ms_of(a["event.created"]) <= ran_until, a
             k = a["kafka"]
             assert k["topic"] == "iis"
             idx = by_pos[(k["partition"], k["offset"])]

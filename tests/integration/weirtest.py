@@ -21,7 +21,8 @@ ROOT = os.environ.get("WEIR_SOURCE_ROOT") or os.path.abspath(
 WEIR = os.environ.get("WEIR_BIN") or os.path.join(ROOT, "build", "filter", "weir")
 PATTERNS = os.path.join(ROOT, "patterns")
 E2E_RULES = os.path.join(ROOT, "tests", "fixtures", "e2e", "exchange-web.yml")
-ALERT_KEYS = {"@timestamp", "event.original", "rules", "fields", "kafka", "weir.rules_version"}
+ALERT_KEYS = {"@timestamp", "event.created", "event.original", "rules", "fields", "kafka",
+              "weir.rules_version"}
 
 
 def log(*a):

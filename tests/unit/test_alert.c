@@ -3,10 +3,13 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "weir/alert.h"
+#include "weir/clock.h"
 #include "weir/mpjson.h"
 
 typedef struct {
@@ -102,7 +105,7 @@ static const msgpack_object *encode_src(fx *f, const char *line, size_t len,
 static const msgpack_object *encode_decode(fx *f, const char *raw, size_t rawlen)
 {
     weir_alert_src src = {.topic = "iis", .partition = 4, .offset = 1234567890123LL,
-                          .ts_ms = 1614754182162LL};
+                          .ts_ms = 1614754182162LL, .read_ms = 1614754182400LL};
     return encode_src(f, raw, rawlen, &src);
 }
 
@@ -111,10 +114,10 @@ static void test_alert_has_exactly_the_documented_keys(void **state)
     fx *f = *state;
     const msgpack_object *a = encode_decode(f, LINE, strlen(LINE));
     assert_int_equal(a->type, MSGPACK_OBJECT_MAP);
-    const char *keys[] = {"@timestamp", "event.original", "rules", "fields", "kafka",
-                          "weir.rules_version"};
-    assert_int_equal(a->via.map.size, 6);
-    for (size_t i = 0; i < 6; i++)
+    const char *keys[] = {"@timestamp",         "event.created", "event.original", "rules",
+                          "fields", "kafka", "weir.rules_version"};
+    assert_int_equal(a->via.map.size, 7);
+    for (size_t i = 0; i < 7; i++)
         get(a, keys[i]);
 }
 
@@ -123,6 +126,31 @@ static void test_timestamp_is_rfc3339_utc_with_millis(void **state)
     fx *f = *state;
     const msgpack_object *a = encode_decode(f, LINE, strlen(LINE));
     assert_str(get(a, "@timestamp"), "2021-03-03T06:49:42.162Z");
+}
+
+static void test_event_created_is_when_weir_read_the_event(void **state)
+{
+    fx *f = *state;
+    const msgpack_object *a = encode_decode(f, LINE, strlen(LINE));
+    assert_str(get(a, "event.created"), "2021-03-03T06:49:42.400Z");
+}
+
+/* An alert's time string back to ms since the epoch. */
+static int64_t alert_ms(const msgpack_object *o)
+{
+    char buf[40];
+    struct tm tm = {0};
+    int ms;
+    assert_int_equal(o->type, MSGPACK_OBJECT_STR);
+    assert_true(o->via.str.size < sizeof(buf));
+    memcpy(buf, o->via.str.ptr, o->via.str.size);
+    buf[o->via.str.size] = '\0';
+    assert_int_equal(sscanf(buf, "%4d-%2d-%2dT%2d:%2d:%2d.%3dZ", &tm.tm_year, &tm.tm_mon,
+                            &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &ms),
+                     7);
+    tm.tm_year -= 1900;
+    tm.tm_mon -= 1;
+    return (int64_t)timegm(&tm) * 1000 + ms;
 }
 
 static void test_event_original_is_bin_with_raw_bytes_including_nul(void **state)
@@ -176,12 +204,18 @@ static void test_fields_carry_the_tested_fields_by_ecs_name(void **state)
 static void test_file_source_replaces_kafka_with_log_file(void **state)
 {
     fx *f = *state;
+    /* a file line has no Kafka timestamp and is read as it is scanned: both times are now */
     weir_alert_src src = {.file_path = "/var/log/iis/u_ex210303.log", .file_line = 42, .ts_ms = -1};
+    int64_t before = weir_wall_ms();
     const msgpack_object *a = encode_src(f, LINE, strlen(LINE), &src);
+    int64_t after = weir_wall_ms();
     assert_null(mpjson_map_get(a, "kafka"));
     assert_str(get(a, "log.file.path"), "/var/log/iis/u_ex210303.log");
     assert_int_equal(get(a, "log.file.line")->via.u64, 42);
-    assert_int_equal(a->via.map.size, 7);
+    assert_int_equal(a->via.map.size, 8);
+    int64_t ts = alert_ms(get(a, "@timestamp")), created = alert_ms(get(a, "event.created"));
+    assert_true(ts >= before && ts <= after);
+    assert_true(created >= before && created <= after);
 }
 
 static void test_reusing_the_buffer_gives_identical_bytes(void **state)
@@ -203,6 +237,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_alert_has_exactly_the_documented_keys, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_timestamp_is_rfc3339_utc_with_millis, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_event_created_is_when_weir_read_the_event, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_event_original_is_bin_with_raw_bytes_including_nul,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_rules_carry_id_title_level_tags_in_hit_order, setup,
