@@ -127,6 +127,11 @@ static void render(weir_metrics *m, FILE *f)
     if (lag >= 0)
         put(f, "weir_consumer_lag", "gauge", "Events not yet consumed on assigned partitions.",
             (double)lag);
+    if (st.read_delay_ms >= 0)
+        put(f, "weir_read_delay_seconds", "gauge",
+            "Age of the oldest event of the latest consumer read (read time minus the event's "
+            "Kafka timestamp): how far behind its input weir is.",
+            (double)st.read_delay_ms / 1000.0);
     fprintf(f, "# HELP weir_rules_info The rules version (hash) in use.\n"
                "# TYPE weir_rules_info gauge\nweir_rules_info{version=\"%s\"} 1\n",
             version);

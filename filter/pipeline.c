@@ -636,6 +636,7 @@ weir_pipe_status weir_pipeline_run(const weir_pipeline_opts *o, const weir_engin
     pipeline p = {.o = o, .eng = eng, .st = st};
     weir_pipe_status rc = WEIR_PIPE_STARTUP;
     memset(st, 0, sizeof(*st));
+    st->read_delay_ms = -1;
     atomic_init(&p.failed, 0);
     atomic_init(&p.acked, 0);
     atomic_init(&p.nacked, 0);
@@ -701,9 +702,15 @@ weir_pipe_status weir_pipeline_run(const weir_pipeline_opts *o, const weir_engin
         if (n > 0)
             p.read_ms = weir_wall_ms(); /* one clock read per read, not per event */
         size_t taken = 0; /* counted as librdkafka counts its queue: payload bytes */
+        int64_t oldest = INT64_MAX; /* Kafka timestamp of the read's oldest event */
         for (ssize_t i = 0; i < n; i++) {
             rd_kafka_message_t *m = msgs[i];
             taken += m->len;
+            if (!m->err) {
+                int64_t ts = rd_kafka_message_timestamp(m, NULL);
+                if (ts > 0 && ts < oldest)
+                    oldest = ts;
+            }
             if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
                 assigned_t *a = find_assigned(&p, rd_kafka_topic_name(m->rkt), m->partition);
                 if (a)
@@ -722,6 +729,8 @@ weir_pipe_status weir_pipeline_run(const weir_pipeline_opts *o, const weir_engin
         }
         if (n > 0)
             fw_consumed(p.waker, (size_t)n, taken);
+        if (oldest != INT64_MAX) /* a clock behind the producers' reads as 0, not negative */
+            st->read_delay_ms = p.read_ms > oldest ? p.read_ms - oldest : 0;
         wk_pool_flush(p.pool, pipeline_idle, &p);
         rd_kafka_poll(p.producer, 0); /* delivery reports */
         double tn = weir_now_s();

@@ -71,6 +71,9 @@ typedef struct weir_pipeline_stats {
     uint64_t pauses;         /* times input was paused for alerts acknowledged too slowly */
     uint64_t partition_moves; /* partitions handed to a less busy worker (nothing in flight) */
     uint64_t fetch_wakeups;  /* requests that woke librdkafka's fetching (filter/fetchwake.h) */
+    /* at the latest consumer read: its oldest event's age, the read's wall-clock time minus the
+     * event's Kafka timestamp, in ms (-1 before any event with a timestamp was read) */
+    int64_t read_delay_ms;
     double elapsed_s;        /* from the first event to the end */
     /* the consumer could not leave its group before shutdown_timeout (brokers unreachable):
      * librdkafka cannot destroy it until they answer, so it is left to the process's exit */

@@ -20,6 +20,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "weir/clock.h"
 #include "weir/demo_data.h"
 #include "weir/engine.h"
 #include "weir/log.h"
@@ -74,9 +75,10 @@ static weir_mock *mock_with_topics(int nbrokers, int nparts)
 }
 
 /* Produces demo events i = 0..n-1 in order to one partition; returns the attack count.
- * linger_ms: the producer's (NULL: librdkafka's 5 ms, so a slow loop makes small batches). */
-static size_t produce_lingering(const char *brokers, size_t n, int32_t partition,
-                                const char *linger_ms)
+ * linger_ms: the producer's (NULL: librdkafka's 5 ms, so a slow loop makes small batches);
+ * ts_ms: the events' Kafka timestamp (0: the time of sending). */
+static size_t produce_with(const char *brokers, size_t n, int32_t partition,
+                           const char *linger_ms, int64_t ts_ms)
 {
     char errstr[512], line[2048];
     rd_kafka_conf_t *c = rd_kafka_conf_new();
@@ -94,6 +96,7 @@ static size_t produce_lingering(const char *brokers, size_t n, int32_t partition
         assert_int_equal(rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(EVENTS),
                                            RD_KAFKA_V_PARTITION(partition),
                                            RD_KAFKA_V_VALUE(line, len),
+                                           RD_KAFKA_V_TIMESTAMP(ts_ms),
                                            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
                                            RD_KAFKA_V_END),
                          0);
@@ -105,7 +108,7 @@ static size_t produce_lingering(const char *brokers, size_t n, int32_t partition
 
 static size_t produce(const char *brokers, size_t n, int32_t partition)
 {
-    return produce_lingering(brokers, n, partition, NULL);
+    return produce_with(brokers, n, partition, NULL, 0);
 }
 
 /* n demo events to each of partitions 0..nparts-1; returns the attack count. */
@@ -283,8 +286,8 @@ static void test_a_busy_partition_moves_to_an_idle_worker_and_keeps_its_order(vo
     /* large record batches (the flush sends them; the linger keeps a slow loop from cutting
      * them small): the mock answers a fetch with one batch per partition, so the consumer's
      * queue holds long runs of one partition, not alternating small ones */
-    produce_lingering(b, n, 0, "10000");
-    produce_lingering(b, n, 2, "10000");
+    produce_with(b, n, 0, "10000", 0);
+    produce_with(b, n, 2, "10000", 0);
     assert_int_equal(rd_kafka_mock_broker_set_rtt(mc, 2, 20), 0);
     weir_engine *e = load_engine_from(every_request_rule);
     weir_pipeline_opts o;
@@ -525,6 +528,34 @@ static void test_a_tiny_prefetch_queue_is_woken_and_every_event_read(void **stat
     weir_mock_stop(m);
 }
 
+/* Events an hour old (their Kafka timestamp) are read an hour late: the run's read delay and
+ * weir_read_delay_seconds on /metrics say so, within the run's own length. */
+static void test_read_delay_is_the_age_of_the_events_read(void **state)
+{
+    (void)state;
+    char err[512];
+    weir_mock *m = mock_with_topics(1, 1);
+    const char *b = weir_mock_bootstraps(m);
+    int64_t hour = 3600 * 1000, t0 = weir_wall_ms();
+    size_t n = 500;
+    produce_with(b, n, 0, NULL, t0 - hour);
+    weir_engine *e = load_engine();
+    weir_pipeline_opts o;
+    const char *topics[1];
+    run_opts(&o, b, topics);
+    assert_non_null(o.metrics = weir_metrics_start("127.0.0.1:0", err, sizeof(err)));
+    weir_pipeline_stats st;
+    assert_int_equal(weir_pipeline_run(&o, e, &st, err, sizeof(err)), WEIR_PIPE_OK);
+    int64_t ran = weir_wall_ms() - t0;
+    double scraped = scrape(weir_metrics_port(o.metrics), "weir_read_delay_seconds");
+    weir_metrics_stop(o.metrics);
+    assert_int_equal(st.consumed, n);
+    assert_true(st.read_delay_ms >= hour && st.read_delay_ms <= hour + ran);
+    assert_true(scraped * 1000 >= (double)hour && scraped * 1000 <= (double)(hour + ran));
+    weir_engine_destroy(e);
+    weir_mock_stop(m);
+}
+
 int main(void)
 {
     wlog_setup(WLOG_ERROR, WLOG_TEXT);
@@ -537,6 +568,7 @@ int main(void)
         cmocka_unit_test(test_slow_alert_broker_pauses_input_and_loses_nothing),
         cmocka_unit_test(test_failed_final_commit_is_not_a_clean_stop),
         cmocka_unit_test(test_a_tiny_prefetch_queue_is_woken_and_every_event_read),
+        cmocka_unit_test(test_read_delay_is_the_age_of_the_events_read),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
