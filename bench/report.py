@@ -128,6 +128,11 @@ def _latency_lines(res):
                                      for i, (n, v) in enumerate(zip(parts, a))) +
               "; for the slowest 1 % of alerts " +
               ", ".join(f"{v:g}" for v in b) + " ms."]
+    if "weir_worker_queue_full_s" in lt:
+        L += ["", f"Over the {lt.get('seconds', 0):g} s of load, weir's reading thread waited "
+              f"{lt['weir_worker_queue_full_s']:.1f} s in all for room in its workers' queues "
+              "(events meanwhile wait in librdkafka's queue, so that time counts before weir's "
+              "read; near 0: the workers kept up)."]
     if lt.get("p99_ms_by_5s"):
         L += ["", "p99 of each 5-second window (seconds from the first event produced, warm-up "
               "included): " +

@@ -220,7 +220,7 @@ static weir_reloader *run_reloader(const weir_config *cfg, weir_engine **eng, ch
 static int report_end(weir_pipe_status ps, const weir_pipeline_stats *st, const char *err)
 {
     char ev[32], al[32], ack[32], rate[32], el[32], mal[32], ovs[32], dl[32], rl[32], rf[32],
-        pz[32], mv[32], fw[32];
+        pz[32], mv[32], fw[32], qf[32];
     snprintf(ev, sizeof(ev), "%" PRIu64, st->consumed);
     snprintf(al, sizeof(al), "%" PRIu64, st->matched);
     snprintf(ack, sizeof(ack), "%" PRIu64, st->alerts_acked);
@@ -235,11 +235,12 @@ static int report_end(weir_pipe_status ps, const weir_pipeline_stats *st, const 
     snprintf(pz, sizeof(pz), "%" PRIu64, st->pauses);
     snprintf(mv, sizeof(mv), "%" PRIu64, st->partition_moves);
     snprintf(fw, sizeof(fw), "%" PRIu64, st->fetch_wakeups);
+    snprintf(qf, sizeof(qf), "%.3f", st->worker_queue_full_s);
     if (ps == WEIR_PIPE_OK) {
         wlog(WLOG_INFO, "stopped", "events", ev, "alerts", al, "alerts_acked", ack, "malformed",
              mal, "oversized", ovs, "dead_lettered", dl, "reloads", rl, "reload_failures", rf,
-             "input_pauses", pz, "partition_moves", mv, "fetch_wakeups", fw, "events_per_s", rate,
-             "elapsed_s", el, NULL);
+             "input_pauses", pz, "partition_moves", mv, "fetch_wakeups", fw,
+             "worker_queue_full_s", qf, "events_per_s", rate, "elapsed_s", el, NULL);
         return WEIR_EXIT_OK;
     }
     /* startup errors are for the person at the terminal; runtime ones go to the log */

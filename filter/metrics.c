@@ -120,6 +120,10 @@ static void render(weir_metrics *m, FILE *f)
     put(f, "weir_fetch_wakeups_total", "counter",
         "Requests sent to wake librdkafka's fetching after half its prefetch queue was read.",
         (double)st.fetch_wakeups);
+    put(f, "weir_worker_queue_full_seconds_total", "counter",
+        "Seconds the reading thread waited for room in a worker's queue: scanning is the "
+        "bottleneck (more CPUs or workers would help).",
+        st.worker_queue_full_s);
     put(f, "weir_rules_reloads_total", "counter", "Rule sets swapped in while running.",
         (double)st.reloads);
     put(f, "weir_rules_reload_failures_total", "counter",

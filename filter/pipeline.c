@@ -593,6 +593,7 @@ static void publish(pipeline *p)
     /* wk_pool_stats adds these: from zero, not onto whatever st holds */
     now.consumed = now.bytes = now.matched = now.malformed = now.headers = now.oversized = 0;
     now.dead_lettered = now.partition_moves = 0;
+    now.worker_queue_full_s = 0;
     wk_pool_stats(p->pool, &now);
     now.alerts_acked = atomic_load(&p->acked);
     now.alerts_failed = atomic_load(&p->nacked);

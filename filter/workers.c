@@ -17,6 +17,7 @@
 
 #include "owners.h"
 #include "weir/alert.h"
+#include "weir/clock.h"
 
 /* Data written by two threads gets cache lines of its own (below): a line shared with
  * another thread's data would move between cores on every write. */
@@ -85,6 +86,7 @@ struct wk_pool {
     wk_stream **streams; /* pipeline thread only; each stream stays where it was allocated */
     size_t nstreams, capstreams;
     uint64_t moves;
+    double full_s; /* the dispatcher's waits for room in a worker's queue */
 };
 
 /* A counter only its worker writes: a plain add published by a relaxed store, as readers need
@@ -421,9 +423,12 @@ static size_t least_busy(const wk_pool *p, size_t cur)
 static void push_staged(wk_worker *w, void (*idle)(void *), void *ctx)
 {
     size_t done = 0;
+    double full_since = 0; /* the clock is read only when the queue is full */
     pthread_mutex_lock(&w->mu);
     while (done < w->nstage) {
         if (w->len == w->cap) {
+            if (full_since == 0)
+                full_since = weir_now_s();
             pthread_mutex_unlock(&w->mu);
             if (idle)
                 idle(ctx);
@@ -449,6 +454,8 @@ static void push_staged(wk_worker *w, void (*idle)(void *), void *ctx)
     }
     pthread_mutex_unlock(&w->mu);
     w->nstage = 0;
+    if (full_since > 0)
+        w->pool->full_s += weir_now_s() - full_since;
 }
 
 void wk_pool_dispatch(wk_pool *p, wk_stream *s, rd_kafka_message_t *m, int64_t read_ms,
@@ -524,8 +531,10 @@ void wk_pool_stats(wk_pool *p, weir_pipeline_stats *st)
         st->oversized += atomic_load_explicit(&w->oversized, memory_order_relaxed);
         st->dead_lettered += atomic_load_explicit(&w->dead, memory_order_relaxed);
     }
-    if (p)
+    if (p) {
         st->partition_moves += p->moves;
+        st->worker_queue_full_s += p->full_s;
+    }
 }
 
 void wk_pool_stop(wk_pool *p)

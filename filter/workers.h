@@ -87,7 +87,7 @@ int wk_pool_swap_engine(wk_pool *p, wk_shared *sh, const weir_engine *eng, char 
                         size_t errlen);
 
 /* Adds the workers' counters (consumed, bytes, matched, malformed, headers, oversized,
- * dead_lettered) into st. */
+ * dead_lettered) and the pool's (partition_moves, worker_queue_full_s) into st. */
 void wk_pool_stats(wk_pool *p, weir_pipeline_stats *st);
 
 /* Processes what is queued, stops the threads, frees the pool. */

@@ -74,6 +74,9 @@ typedef struct weir_pipeline_stats {
     /* at the latest consumer read: its oldest event's age, the read's wall-clock time minus the
      * event's Kafka timestamp, in ms (-1 before any event with a timestamp was read) */
     int64_t read_delay_ms;
+    /* seconds the reading thread waited for room in a worker's queue: the workers (scanning)
+     * could not keep up, so events waited in librdkafka's queue instead */
+    double worker_queue_full_s;
     double elapsed_s;        /* from the first event to the end */
     /* the consumer could not leave its group before shutdown_timeout (brokers unreachable):
      * librdkafka cannot destroy it until they answer, so it is left to the process's exit */
