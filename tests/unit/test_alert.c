@@ -114,7 +114,7 @@ static void test_alert_has_exactly_the_documented_keys(void **state)
     fx *f = *state;
     const msgpack_object *a = encode_decode(f, LINE, strlen(LINE));
     assert_int_equal(a->type, MSGPACK_OBJECT_MAP);
-    const char *keys[] = {"@timestamp",         "event.created", "event.original", "rules",
+    const char *keys[] = {"@timestamp", "event.created", "event.original", "rules",
                           "fields", "kafka", "weir.rules_version"};
     assert_int_equal(a->via.map.size, 7);
     for (size_t i = 0; i < 7; i++)
