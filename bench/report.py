@@ -102,8 +102,11 @@ def _e2e_row(name, r):
 
 def _latency_lines(res):
     lt = res["latency"]
+    codec = lt.get("load_compression")
     L = ["", f"Latency, event produced -> alert received, at {lt['achieved_rate']:,.0f} events/s "
-         f"({lt['samples']} alerts after a {lt.get('warmup_s', 0):g} s warm-up): p50 "
+         f"({lt['samples']} alerts after a {lt.get('warmup_s', 0):g} s warm-up" +
+         (f"; the generator's batches {codec}-compressed" if codec and codec != "none" else
+          "; the generator's batches uncompressed" if codec else "") + "): p50 "
          f"{lt['p50_ms']:.1f} ms, p99 {lt['p99_ms']:.1f} ms, p99.9 {lt['p999_ms']:.1f} ms, max "
          f"{lt['max_ms']:.1f} ms" +
          (f"; p99 with the warm-up counted {lt['p99_ms_with_warmup']:.1f} ms."
