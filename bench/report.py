@@ -102,7 +102,7 @@ def _e2e_row(name, r):
 
 def _latency_lines(res):
     lt = res["latency"]
-    codec = lt.get("load_compression")
+    codec = res.get("settings", {}).get("load_compression")  # absent before 745bba2
     L = ["", f"Latency, event produced -> alert received, at {lt['achieved_rate']:,.0f} events/s "
          f"({lt['samples']} alerts after a {lt.get('warmup_s', 0):g} s warm-up" +
          (f"; the generator's batches {codec}-compressed" if codec and codec != "none" else
